@@ -1,0 +1,69 @@
+package cnat
+
+import "strings"
+
+// Bookkeeping annotations carry, through v1alpha1, what only v1beta1 can say, the way autoscaling/v1
+// HorizontalPodAutoscaler keeps v2-only fields: written when an At is shown in v1alpha1, read back (and
+// removed) when a v1alpha1 object is converted in, never shown in v1beta1 and never stored.
+const (
+	bookkeepingPrefix = GroupName + "/"
+
+	// CommandAnnotation holds the exact argv (JSON) of a command that is not ["/bin/sh", "-c", X].
+	CommandAnnotation = bookkeepingPrefix + "v1beta1-command"
+	// ImageAnnotation holds an image other than DefaultImage.
+	ImageAnnotation = bookkeepingPrefix + "v1beta1-image"
+	// PhaseAnnotation holds "Failed" when v1alpha1 shows the phase as DONE.
+	PhaseAnnotation = bookkeepingPrefix + "v1beta1-phase"
+	// StatusAnnotation holds the status fields v1alpha1 has no place for (JSON).
+	StatusAnnotation = bookkeepingPrefix + "v1beta1-status"
+	// UnparsedScheduleAnnotation holds a v1alpha1 schedule that is not an RFC 3339 time, so that validation
+	// can reject it with a field error (422) instead of conversion failing with a 400 or a 500. An object that
+	// carries it never passes validation, so it is never stored.
+	UnparsedScheduleAnnotation = bookkeepingPrefix + "v1alpha1-unparsed-schedule"
+)
+
+// DefaultImage is the image an At runs in when it names none: the book's controller used busybox.
+const DefaultImage = "busybox"
+
+var bookkeepingAnnotations = []string{
+	CommandAnnotation, ImageAnnotation, PhaseAnnotation, StatusAnnotation, UnparsedScheduleAnnotation,
+}
+
+// IsBookkeepingAnnotation tells whether key is one of the annotations above.
+func IsBookkeepingAnnotation(key string) bool {
+	if !strings.HasPrefix(key, bookkeepingPrefix) {
+		return false
+	}
+	for _, k := range bookkeepingAnnotations {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// WithoutBookkeepingAnnotations returns annotations less the bookkeeping ones. It never modifies its argument
+// (generated conversions share the map between the input and the output object); it returns the argument
+// itself when there is nothing to remove, and nil when nothing is left.
+func WithoutBookkeepingAnnotations(annotations map[string]string) map[string]string {
+	found := false
+	for k := range annotations {
+		if IsBookkeepingAnnotation(k) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return annotations
+	}
+	out := make(map[string]string, len(annotations))
+	for k, v := range annotations {
+		if !IsBookkeepingAnnotation(k) {
+			out[k] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}

@@ -1,0 +1,13 @@
+// Package v1alpha1 is the At of the book "Programming Kubernetes" (its cnat example), kept wire-compatible so
+// that every existing cnat manifest keeps working: a string schedule, a shell command line, upper-case phases.
+// It is deprecated in favour of v1beta1; everything v1beta1 can say that v1alpha1 cannot is carried in
+// annotations (see conversion.go), so no version loses anything.
+//
+// +k8s:openapi-gen=true
+// +k8s:deepcopy-gen=package
+// +k8s:conversion-gen=github.com/programming-kubernetes/cnat/pkg/apis/cnat
+// +k8s:defaulter-gen=TypeMeta
+// +k8s:prerelease-lifecycle-gen=true
+// +k8s:openapi-model-package=info.programming-kubernetes.cnat.v1alpha1
+// +groupName=cnat.programming-kubernetes.info
+package v1alpha1

@@ -1,0 +1,42 @@
+package v1beta1
+
+import (
+	"k8s.io/apimachinery/pkg/conversion"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
+)
+
+// v1beta1 has the internal shape; the only hand-written part keeps v1alpha1's bookkeeping annotations out of
+// v1beta1 in both directions, so they are never shown in v1beta1 and never stored (v1beta1 is the storage
+// version).
+
+// Convert_cnat_At_To_v1beta1_At converts and drops bookkeeping annotations.
+func Convert_cnat_At_To_v1beta1_At(in *cnat.At, out *At, s conversion.Scope) error {
+	if err := autoConvert_cnat_At_To_v1beta1_At(in, out, s); err != nil {
+		return err
+	}
+	out.Annotations = cnat.WithoutBookkeepingAnnotations(in.Annotations)
+	return nil
+}
+
+// Convert_v1beta1_At_To_cnat_At converts and drops bookkeeping annotations a v1beta1 client may have written.
+func Convert_v1beta1_At_To_cnat_At(in *At, out *cnat.At, s conversion.Scope) error {
+	if err := autoConvert_v1beta1_At_To_cnat_At(in, out, s); err != nil {
+		return err
+	}
+	out.Annotations = cnat.WithoutBookkeepingAnnotations(in.Annotations)
+	return nil
+}
+
+func addFieldLabelConversionFuncs(scheme *runtime.Scheme) error {
+	return scheme.AddFieldLabelConversionFunc(SchemeGroupVersion.WithKind("At"), convertFieldLabel)
+}
+
+func convertFieldLabel(label, value string) (string, string, error) {
+	switch label {
+	case cnat.FieldMetadataName, cnat.FieldMetadataNamespace, cnat.FieldStatusPhase:
+		return label, value, nil
+	}
+	return "", "", cnat.UnsupportedFieldLabel(SchemeGroupVersion, label)
+}
