@@ -1,6 +1,9 @@
 package cnat
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Bookkeeping annotations carry, through v1alpha1, what only v1beta1 can say, the way autoscaling/v1
 // HorizontalPodAutoscaler keeps v2-only fields: written when an At is shown in v1alpha1, read back (and
@@ -31,15 +34,7 @@ var bookkeepingAnnotations = []string{
 
 // IsBookkeepingAnnotation tells whether key is one of the annotations above.
 func IsBookkeepingAnnotation(key string) bool {
-	if !strings.HasPrefix(key, bookkeepingPrefix) {
-		return false
-	}
-	for _, k := range bookkeepingAnnotations {
-		if k == key {
-			return true
-		}
-	}
-	return false
+	return strings.HasPrefix(key, bookkeepingPrefix) && slices.Contains(bookkeepingAnnotations, key)
 }
 
 // WithoutBookkeepingAnnotations returns annotations less the bookkeeping ones. It never modifies its argument

@@ -5,9 +5,10 @@ import "strings"
 // ShellCommand is the argv prefix of a shell command line: v1alpha1's command X is ["/bin/sh", "-c", X].
 var ShellCommand = []string{"/bin/sh", "-c"}
 
-// ShellCommandLine returns X when argv is exactly ["/bin/sh", "-c", X].
+// ShellCommandLine returns X when argv is exactly ["/bin/sh", "-c", X] with X not empty (v1alpha1's empty
+// command stands for no command at all).
 func ShellCommandLine(argv []string) (string, bool) {
-	if len(argv) != 3 || argv[0] != ShellCommand[0] || argv[1] != ShellCommand[1] {
+	if len(argv) != 3 || argv[0] != ShellCommand[0] || argv[1] != ShellCommand[1] || argv[2] == "" {
 		return "", false
 	}
 	return argv[2], true
