@@ -1,0 +1,332 @@
+# shellcheck shell=bash
+# Functions to run a throw-away Kubernetes control plane (etcd,
+# kube-apiserver, kube-controller-manager) on loopback for tests.
+# Source this file; it does not run anything by itself.
+#
+#   source hack/lib/control-plane.sh
+#   cp_start              # certs + etcd + kube-apiserver + controller-manager
+#   ...use $KUBECONFIG / $CP_APISERVER_URL...
+#   cp_stop               # stops exactly the processes cp_start started
+#
+# Other processes (e.g. an aggregated API server built into _output/bin) can
+# be started with cp_spawn/cp_wait; cp_stop stops them too (first).
+# cp_sign_serving_cert <out-prefix> <san...> signs a serving cert with the
+# cluster CA; cp_free_ports <n> picks free loopback ports.
+#
+# Binaries come from _output/bin (hack/build-control-plane.sh). Also needs
+# openssl, python3 (free ports), curl (readiness) and ps on the PATH.
+# Everything lives under CP_RUN_DIR (default _output/local-up):
+#   pki/ certificates and kubeconfigs, etcd/ data, logs/ one log per
+#   process, pids/ one pid file per process, env (see cp_write_env).
+#
+# Variables set for callers (also written to $CP_RUN_DIR/env):
+#   KUBECONFIG, CP_KUBECONFIG   admin kubeconfig (O=system:masters)
+#   CP_APISERVER_URL            https://127.0.0.1:<port>
+#   CP_CA_CERT, CP_CA_KEY       cluster CA (signs serving/client certs)
+#   CP_FRONT_PROXY_CA_CERT      CA of the front-proxy client certificate
+#   CP_ETCD_URL                 etcd client URL
+#
+# There is no kubelet, no kube-proxy and no scheduler: Services get no
+# routable ClusterIPs. An aggregated API server running on the host is
+# reachable through an ExternalName Service pointing at "localhost" (the
+# aggregator dials <externalName>:<APIService port> and verifies the
+# certificate against <service>.<namespace>.svc).
+
+CP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CP_BIN_DIR="${CP_BIN_DIR:-${CP_ROOT}/_output/bin}"
+CP_RUN_DIR="${CP_RUN_DIR:-${CP_ROOT}/_output/local-up}"
+CP_CERT_DIR="${CP_RUN_DIR}/pki"
+CP_LOG_DIR="${CP_RUN_DIR}/logs"
+CP_PID_DIR="${CP_RUN_DIR}/pids"
+CP_SERVICE_CIDR="10.0.0.0/24"
+CP_START_TIMEOUT="${CP_START_TIMEOUT:-180}" # seconds per component
+
+CP_CA_CERT="${CP_CERT_DIR}/ca.crt"
+CP_CA_KEY="${CP_CERT_DIR}/ca.key"
+CP_FRONT_PROXY_CA_CERT="${CP_CERT_DIR}/front-proxy-ca.crt"
+CP_KUBECONFIG="${CP_CERT_DIR}/admin.kubeconfig"
+
+# Components in start order; cp_stop stops them in reverse.
+CP_COMPONENTS=(etcd kube-apiserver kube-controller-manager)
+
+cp_log() { echo "control-plane: $*" >&2; }
+
+# cp_free_ports <n>: prints n distinct free TCP ports on 127.0.0.1.
+# All sockets are held open until all are picked, so the ports differ.
+cp_free_ports() {
+  python3 - "$1" <<'EOF'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+EOF
+}
+
+# ---------------------------------------------------------------- certificates
+
+# Minimal openssl config so results do not depend on the system openssl.cnf.
+_cp_openssl_conf() { printf '[req]\ndistinguished_name=dn\nprompt=no\n[dn]\n'; }
+
+# _cp_ca <prefix> <cn>: self-signed CA -> <prefix>.crt/.key
+_cp_ca() {
+  openssl req -x509 -new -nodes -newkey rsa:2048 -sha256 -days 3650 \
+    -keyout "$1.key" -out "$1.crt" -subj "/CN=$2" -extensions v3 \
+    -config <(_cp_openssl_conf; printf '[v3]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\n') \
+    2>/dev/null
+}
+
+# _cp_cert <ca-prefix> <out-prefix> <subject> <serverAuth|clientAuth> [san...]
+# Signs a leaf certificate. SANs that look like IP addresses become IP SANs.
+_cp_cert() {
+  local ca="$1" out="$2" subj="$3" usage="$4" sans="" san
+  shift 4
+  for san in "$@"; do
+    if [[ "${san}" =~ ^[0-9.]+$ || "${san}" == *:* ]]; then sans+=",IP:${san}"; else sans+=",DNS:${san}"; fi
+  done
+  local ext="basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=${usage}"
+  [[ -n "${sans}" ]] && ext+=$'\n'"subjectAltName=${sans#,}"
+  openssl req -new -nodes -newkey rsa:2048 -keyout "${out}.key" -out "${out}.csr" \
+    -subj "${subj}" -config <(_cp_openssl_conf) 2>/dev/null
+  openssl x509 -req -sha256 -days 365 -in "${out}.csr" -CA "${ca}.crt" -CAkey "${ca}.key" \
+    -set_serial "0x$(openssl rand -hex 16)" -extfile <(echo "${ext}") -out "${out}.crt" 2>/dev/null
+  rm -f "${out}.csr"
+}
+
+# cp_sign_serving_cert <out-prefix> <san...>: serving certificate signed by
+# the cluster CA (e.g. for an aggregated API server). The first SAN is the CN.
+cp_sign_serving_cert() {
+  local out="$1"
+  shift
+  (($# > 0)) || { cp_log "cp_sign_serving_cert: need at least one SAN"; return 1; }
+  mkdir -p "$(dirname "${out}")"
+  _cp_cert "${CP_CERT_DIR}/ca" "${out}" "/CN=$1" serverAuth "$@"
+}
+
+# _cp_kubeconfig <file> <client-cert-prefix>: kubeconfig using a client cert.
+_cp_kubeconfig() {
+  cat >"$1" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster:
+    server: ${CP_APISERVER_URL}
+    certificate-authority: ${CP_CA_CERT}
+users:
+- name: user
+  user:
+    client-certificate: $2.crt
+    client-key: $2.key
+contexts:
+- name: local
+  context: {cluster: local, user: user}
+current-context: local
+EOF
+}
+
+cp_gen_certs() {
+  local d="${CP_CERT_DIR}"
+  mkdir -p "${d}"
+  _cp_ca "${d}/ca" cnat-local-ca
+  _cp_cert "${d}/ca" "${d}/kube-apiserver" /CN=kube-apiserver serverAuth \
+    localhost 127.0.0.1 kubernetes kubernetes.default kubernetes.default.svc \
+    kubernetes.default.svc.cluster.local 10.0.0.1
+  _cp_cert "${d}/ca" "${d}/admin" /O=system:masters/CN=admin clientAuth
+  _cp_cert "${d}/ca" "${d}/kube-controller-manager" /CN=system:kube-controller-manager clientAuth
+  # The aggregator authenticates to aggregated servers with this cert; they
+  # trust it via the requestheader CA, which must differ from the client CA.
+  _cp_ca "${d}/front-proxy-ca" cnat-local-front-proxy-ca
+  _cp_cert "${d}/front-proxy-ca" "${d}/front-proxy-client" /CN=front-proxy-client clientAuth
+  openssl genrsa -out "${d}/sa.key" 2048 2>/dev/null
+  openssl rsa -in "${d}/sa.key" -pubout -out "${d}/sa.pub" 2>/dev/null
+}
+
+# ------------------------------------------------------------------- processes
+
+_cp_pid_file() { echo "${CP_PID_DIR}/$1.pid"; }
+
+# _cp_pid <name>: prints the pid of a component if it is still the process
+# we started (its command line runs our binary: guards against pid reuse),
+# fails otherwise.
+_cp_pid() {
+  local f pid state
+  f="$(_cp_pid_file "$1")"
+  [[ -f "${f}" ]] || return 1
+  pid="$(<"${f}")"
+  # A zombie (exited, not yet reaped) counts as gone.
+  state="$(ps -o stat= -p "${pid}" 2>/dev/null)" || return 1
+  [[ "${state}" != Z* ]] || return 1
+  [[ "$(ps -o args= -p "${pid}" 2>/dev/null)" == *"${CP_BIN_DIR}/$1 "* ]] || return 1
+  echo "${pid}"
+}
+
+cp_running() { _cp_pid "$1" >/dev/null; }
+
+# cp_spawn <name> <args...>: starts $CP_BIN_DIR/<name> in the background,
+# logging to logs/<name>.log, its pid in pids/<name>.pid (cp_stop stops it).
+# nohup: survive the hangup of the terminal local-up.sh ran in.
+cp_spawn() {
+  local name="$1" bin="${CP_BIN_DIR}/$1"
+  shift
+  [[ -x "${bin}" ]] || { cp_log "${bin} missing: run hack/build-control-plane.sh"; return 1; }
+  mkdir -p "${CP_LOG_DIR}" "${CP_PID_DIR}"
+  nohup "${bin}" "$@" >"${CP_LOG_DIR}/${name}.log" 2>&1 </dev/null &
+  echo $! >"$(_cp_pid_file "${name}")"
+  cp_log "started ${name} (pid $!, log ${CP_LOG_DIR}/${name}.log)"
+}
+
+# cp_wait <name> <curl args...>: waits until the URL answers ok, failing
+# early (with the log tail) if the process dies.
+cp_wait() {
+  local name="$1" deadline=$((SECONDS + CP_START_TIMEOUT))
+  shift
+  until curl -fsS --max-time 5 -o /dev/null "$@" 2>/dev/null; do
+    if ! cp_running "${name}" || ((SECONDS > deadline)); then
+      cp_log "${name} did not become ready; last log lines:"
+      tail -n 30 "${CP_LOG_DIR}/${name}.log" >&2 || true
+      return 1
+    fi
+    sleep 1
+  done
+  cp_log "${name} is ready"
+}
+
+cp_start_etcd() {
+  local client peer
+  read -r client peer <<<"$(cp_free_ports 2)" || return
+  CP_ETCD_URL="http://127.0.0.1:${client}"
+  # Single member, data under the run dir. --unsafe-no-fsync: test data is
+  # thrown away anyway, and fsync dominates latency on slow disks.
+  cp_spawn etcd \
+    --name local --data-dir "${CP_RUN_DIR}/etcd" \
+    --listen-client-urls "${CP_ETCD_URL}" --advertise-client-urls "${CP_ETCD_URL}" \
+    --listen-peer-urls "http://127.0.0.1:${peer}" \
+    --initial-advertise-peer-urls "http://127.0.0.1:${peer}" \
+    --initial-cluster "local=http://127.0.0.1:${peer}" \
+    --unsafe-no-fsync --log-level warn || return
+  cp_wait etcd "${CP_ETCD_URL}/health"
+}
+
+cp_start_apiserver() {
+  local port d="${CP_CERT_DIR}"
+  port="$(cp_free_ports 1)" || return
+  CP_APISERVER_URL="https://127.0.0.1:${port}"
+  # --advertise-address: otherwise it is derived from the default route,
+  #   which may not exist in a sandbox.
+  # --endpoint-reconciler-type none: no need for endpoints of the
+  #   "kubernetes" Service (nothing could route to them without kube-proxy).
+  cp_spawn kube-apiserver \
+    --bind-address 127.0.0.1 --secure-port "${port}" --advertise-address 127.0.0.1 \
+    --cert-dir "${d}" --tls-cert-file "${d}/kube-apiserver.crt" --tls-private-key-file "${d}/kube-apiserver.key" \
+    --etcd-servers "${CP_ETCD_URL}" \
+    --endpoint-reconciler-type none \
+    --service-cluster-ip-range "${CP_SERVICE_CIDR}" \
+    --service-account-issuer https://kubernetes.default.svc \
+    --service-account-key-file "${d}/sa.pub" --service-account-signing-key-file "${d}/sa.key" \
+    --authorization-mode Node,RBAC \
+    --client-ca-file "${CP_CA_CERT}" \
+    --requestheader-client-ca-file "${CP_FRONT_PROXY_CA_CERT}" \
+    --requestheader-allowed-names front-proxy-client \
+    --requestheader-username-headers X-Remote-User \
+    --requestheader-group-headers X-Remote-Group \
+    --requestheader-extra-headers-prefix X-Remote-Extra- \
+    --proxy-client-cert-file "${d}/front-proxy-client.crt" --proxy-client-key-file "${d}/front-proxy-client.key" \
+    --enable-aggregator-routing=false || return
+  _cp_kubeconfig "${CP_KUBECONFIG}" "${d}/admin"
+  cp_wait kube-apiserver --cacert "${CP_CA_CERT}" --cert "${d}/admin.crt" --key "${d}/admin.key" \
+    "${CP_APISERVER_URL}/readyz"
+}
+
+cp_start_controller_manager() {
+  local port d="${CP_CERT_DIR}" kc="${CP_CERT_DIR}/kube-controller-manager.kubeconfig"
+  port="$(cp_free_ports 1)" || return
+  _cp_kubeconfig "${kc}" "${d}/kube-controller-manager"
+  # Only the controllers that need no nodes/pods: namespace deletion,
+  # garbage collection and service accounts (+ their tokens).
+  cp_spawn kube-controller-manager \
+    --kubeconfig "${kc}" --authentication-kubeconfig "${kc}" --authorization-kubeconfig "${kc}" \
+    --bind-address 127.0.0.1 --secure-port "${port}" --cert-dir "${d}/kube-controller-manager-serving" \
+    --controllers namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller \
+    --service-account-private-key-file "${d}/sa.key" --root-ca-file "${CP_CA_CERT}" \
+    --use-service-account-credentials --leader-elect=false || return
+  # /healthz is served without authentication (--authorization-always-allow-paths).
+  cp_wait kube-controller-manager -k "https://127.0.0.1:${port}/healthz"
+}
+
+# cp_start: fresh control plane (wipes the previous one under CP_RUN_DIR).
+# Stops whatever it started if a component fails to come up. (The start
+# functions use "|| return" because set -e does not apply inside "if !".)
+cp_start() {
+  rm -rf "${CP_RUN_DIR:?}"/{pki,etcd,logs,pids,env}
+  mkdir -p "${CP_RUN_DIR}"
+  cp_gen_certs
+  if ! { cp_start_etcd && cp_start_apiserver && cp_start_controller_manager; }; then
+    cp_stop
+    return 1
+  fi
+  export KUBECONFIG="${CP_KUBECONFIG}" CP_KUBECONFIG CP_APISERVER_URL CP_CA_CERT CP_CA_KEY \
+    CP_FRONT_PROXY_CA_CERT CP_ETCD_URL CP_RUN_DIR
+}
+
+# cp_stop_one <name>: SIGTERM, SIGKILL after 30s; waits until it is gone.
+cp_stop_one() {
+  local name="$1" pid i
+  if pid="$(_cp_pid "${name}")"; then
+    cp_log "stopping ${name} (pid ${pid})"
+    kill -TERM "${pid}" 2>/dev/null || true
+    for ((i = 0; i < 40; i++)); do
+      cp_running "${name}" || break
+      if ((i == 30)); then
+        cp_log "${name} ignored SIGTERM for 30s, killing it"
+        kill -KILL "${pid}" 2>/dev/null || true
+      fi
+      sleep 1
+    done
+  fi
+  rm -f "$(_cp_pid_file "${name}")"
+}
+
+# cp_stop: stops every process started with cp_spawn (pid files), extra ones
+# (e.g. an aggregated server) first, then the control plane in reverse start
+# order. Idempotent.
+cp_stop() {
+  local f name i
+  for f in "${CP_PID_DIR}"/*.pid; do
+    [[ -e "${f}" ]] || continue
+    name="$(basename "${f}" .pid)"
+    [[ " ${CP_COMPONENTS[*]} " == *" ${name} "* ]] || cp_stop_one "${name}"
+  done
+  for ((i = ${#CP_COMPONENTS[@]} - 1; i >= 0; i--)); do
+    cp_stop_one "${CP_COMPONENTS[i]}"
+  done
+  rm -f "${CP_RUN_DIR}/env"
+}
+
+# cp_all_running: true if every control-plane component is up.
+cp_all_running() {
+  local name
+  for name in "${CP_COMPONENTS[@]}"; do cp_running "${name}" || return 1; done
+}
+
+# cp_any_running: true if any process with a pid file is up.
+cp_any_running() {
+  local f
+  for f in "${CP_PID_DIR}"/*.pid; do
+    [[ -e "${f}" ]] && cp_running "$(basename "${f}" .pid)" && return 0
+  done
+  return 1
+}
+
+# cp_write_env: writes $CP_RUN_DIR/env, to be sourced by callers
+# ("source _output/local-up/env") in other shells.
+cp_write_env() {
+  local v
+  for v in KUBECONFIG CP_KUBECONFIG CP_APISERVER_URL CP_CA_CERT CP_CA_KEY CP_FRONT_PROXY_CA_CERT CP_ETCD_URL CP_RUN_DIR; do
+    printf 'export %s=%q\n' "${v}" "${!v}"
+  done >"${CP_RUN_DIR}/env"
+}

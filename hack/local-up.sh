@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Starts a local control plane (etcd, kube-apiserver, kube-controller-manager;
+# no nodes) on loopback with free ports, and cnat-apiserver once it is built.
+# The processes keep running in the background; stop them with
+# hack/local-down.sh. State, logs and certificates: _output/local-up/.
+#
+# Re-running it while everything from an earlier run is still up reuses that
+# control plane (prints the same KUBECONFIG, exit 0). If only part of it is
+# up, it fails and asks for hack/local-down.sh. Otherwise it starts from
+# scratch (fresh certificates and etcd data).
+#
+# Use it with:  source _output/local-up/env   (sets KUBECONFIG and CP_* vars)
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=hack/lib/control-plane.sh
+source "${REPO_ROOT}/hack/lib/control-plane.sh"
+
+# ============================ start_cnat_apiserver ============================
+# Starts cnat-apiserver in aggregated mode and registers its APIServices.
+# No-op until _output/bin/cnat-apiserver exists.
+# TODO(cnat-apiserver): fill in. Building blocks from hack/lib/control-plane.sh:
+#   cp_sign_serving_cert "${CP_RUN_DIR}/cnat/serving" \
+#     cnat-apiserver.cnat-system.svc localhost 127.0.0.1
+#   port="$(cp_free_ports 1)"
+#   cp_spawn cnat-apiserver --secure-port "${port}" --kubeconfig "${KUBECONFIG}" ...
+#   cp_wait cnat-apiserver -k "https://127.0.0.1:${port}/healthz"
+#   Service cnat-system/cnat-apiserver: type ExternalName, externalName
+#   localhost (no kube-proxy here), and APIServices with service port
+#   ${port} and caBundle = base64 of ${CP_CA_CERT}.
+# cp_spawn writes a pid file, so hack/local-down.sh stops it too.
+start_cnat_apiserver() {
+  if [[ ! -x "${CP_BIN_DIR}/cnat-apiserver" ]]; then
+    echo "local-up: ${CP_BIN_DIR}/cnat-apiserver not built, not starting it"
+    return 0
+  fi
+  echo "local-up: start_cnat_apiserver is not implemented yet"
+}
+# ==============================================================================
+
+print_usage_hint() {
+  cat <<EOM
+
+local-up: control plane is up at ${CP_APISERVER_URL}
+  export KUBECONFIG=${KUBECONFIG}
+  (or: source ${CP_RUN_DIR}/env)
+Stop it with: ${REPO_ROOT}/hack/local-down.sh
+EOM
+}
+
+if cp_all_running && [[ -f "${CP_RUN_DIR}/env" ]]; then
+  # shellcheck source=/dev/null
+  source "${CP_RUN_DIR}/env"
+  echo "local-up: control plane already running, reusing it"
+  print_usage_hint
+  exit 0
+fi
+if cp_any_running; then
+  echo "local-up: a previous control plane is partly running (pid files in ${CP_PID_DIR});" \
+    "run hack/local-down.sh first" >&2
+  exit 1
+fi
+
+"${REPO_ROOT}/hack/build-control-plane.sh"
+
+# On any failure (or Ctrl-C) stop what this run started: no half-up leftovers.
+started=false
+trap '${started} || { echo "local-up: failed, stopping what was started" >&2; cp_stop; }' EXIT
+
+cp_start
+start_cnat_apiserver
+cp_write_env
+started=true
+print_usage_hint
