@@ -1,0 +1,79 @@
+// Package app is the cnat-apiserver command: flags, versions and feature gates, then options.Run.
+package app
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/version"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	basecompatibility "k8s.io/component-base/compatibility"
+	"k8s.io/component-base/featuregate"
+	baseversion "k8s.io/component-base/version"
+
+	"github.com/programming-kubernetes/cnat/pkg/apiserver"
+	"github.com/programming-kubernetes/cnat/pkg/apiserver/options"
+)
+
+// cnatVersion is the version of the cnat component: the API's prerelease-lifecycle tags (v1alpha1
+// deprecated since 1.0, removed at 1.3) and --emulated-version count in it.
+const cnatVersion = "1.0"
+
+// NewCommand returns the cnat-apiserver command. It registers the cnat and kube components with the
+// options' ComponentGlobalsRegistry unless they are there already (a test may run several servers).
+func NewCommand(ctx context.Context, o *options.Options) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cnat-apiserver",
+		Short: "Serves the At API (cnat.programming-kubernetes.info) as a Kubernetes aggregated API server",
+		Long: `cnat-apiserver serves the At kind of the cnat.programming-kubernetes.info API group natively.
+
+Without --kubeconfig it runs standalone: an embedded etcd and its own certificates under --data-dir,
+listening on https://127.0.0.1:8443, with an admin kubeconfig written to <data-dir>/admin.kubeconfig.
+With --kubeconfig (or in a cluster) it runs aggregated behind kube-apiserver, delegating authentication,
+authorization and admission webhooks to it.`,
+		SilenceUsage: true,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			return o.ComponentGlobalsRegistry.Set()
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			o.BindAddressSet = c.Flags().Changed("bind-address")
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	cmd.SetContext(ctx)
+
+	flags := cmd.Flags()
+	o.AddFlags(flags)
+
+	// The cnat component: its version and feature gates. --emulated-version cnat=X and
+	// --feature-gates cnat:Feature=true address it.
+	_, _ = o.ComponentGlobalsRegistry.ComponentGlobalsOrRegister(apiserver.ComponentName,
+		basecompatibility.NewEffectiveVersionFromString(cnatVersion, cnatVersion, cnatVersion),
+		featuregate.NewVersionedFeatureGate(version.MustParse(cnatVersion)))
+	// The kube component carries the generic server's feature gates.
+	_, _ = o.ComponentGlobalsRegistry.ComponentGlobalsOrRegister(basecompatibility.DefaultKubeComponent,
+		basecompatibility.NewEffectiveVersionFromString(baseversion.DefaultKubeBinaryVersion, "", ""),
+		utilfeature.DefaultMutableFeatureGate)
+	// Emulating a cnat version emulates the kube version it was built with.
+	utilruntime.Must(o.ComponentGlobalsRegistry.SetVersionMapping(apiserver.ComponentName,
+		basecompatibility.DefaultKubeComponent, cnatToKubeVersion))
+	o.ComponentGlobalsRegistry.AddFlags(flags)
+	return cmd
+}
+
+// cnatToKubeVersion maps cnat 1.N to the kube version this binary was built with, less (current-N) minors.
+func cnatToKubeVersion(cnat *version.Version) *version.Version {
+	if cnat.Major() != 1 {
+		return nil
+	}
+	kube := version.MustParse(baseversion.DefaultKubeBinaryVersion)
+	current := version.MustParse(cnatVersion)
+	return kube.OffsetMinor(int(cnat.Minor()) - int(current.Minor()))
+}

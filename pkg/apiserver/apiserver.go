@@ -1,0 +1,77 @@
+// Package apiserver assembles the cnat API server: the generic Kubernetes API server with the cnat API group
+// installed on one shared store.
+package apiserver
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apiserver/pkg/registry/rest"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+
+	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
+	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
+	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
+	atstorage "github.com/programming-kubernetes/cnat/pkg/registry/cnat/at"
+)
+
+// ComponentName is the name of cnat-apiserver's component for feature gates and --emulated-version.
+const ComponentName = "cnat"
+
+// Config is the configuration of a cnat API server.
+type Config struct {
+	GenericConfig *genericapiserver.RecommendedConfig
+}
+
+type completedConfig struct {
+	GenericConfig genericapiserver.CompletedConfig
+}
+
+// CompletedConfig is a Config whose defaults are filled in; only it can make a server.
+type CompletedConfig struct {
+	*completedConfig
+}
+
+// CnatServer is the running API server.
+type CnatServer struct {
+	GenericAPIServer *genericapiserver.GenericAPIServer
+}
+
+// Complete fills in the defaults of the configuration.
+func (cfg *Config) Complete() CompletedConfig {
+	return CompletedConfig{&completedConfig{GenericConfig: cfg.GenericConfig.Complete()}}
+}
+
+// New returns a server that serves the cnat API group.
+func (c completedConfig) New() (*CnatServer, error) {
+	genericServer, err := c.GenericConfig.New("cnat-apiserver", genericapiserver.NewEmptyDelegate())
+	if err != nil {
+		return nil, err
+	}
+	s := &CnatServer{GenericAPIServer: genericServer}
+
+	apiGroupInfo := genericapiserver.NewDefaultAPIGroupInfo(cnat.GroupName, Scheme, metav1.ParameterCodec, Codecs)
+	apiGroupInfo.NegotiatedSerializer = withoutProtobuf{Codecs}
+
+	ats, atsStatus, err := atstorage.NewStorage(Scheme, c.GenericConfig.RESTOptionsGetter)
+	if err != nil {
+		return nil, err
+	}
+	// The same storage objects for every version: one store, one watch cache, one etcd watch.
+	resources := map[string]rest.Storage{"ats": ats, "ats/status": atsStatus}
+	apiGroupInfo.VersionedResourcesStorageMap[v1beta1.SchemeGroupVersion.Version] = resources
+	apiGroupInfo.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = resources
+
+	// Stop serving versions whose prerelease lifecycle says they are removed at the emulated cnat version.
+	evaluator, err := genericapiserver.NewResourceExpirationEvaluator(c.GenericConfig.EffectiveVersion.EmulationVersion())
+	if err != nil {
+		return nil, err
+	}
+	if err := evaluator.RemoveUnavailableKinds(cnat.GroupName, Scheme, apiGroupInfo.VersionedResourcesStorageMap,
+		c.GenericConfig.MergedResourceConfig); err != nil {
+		return nil, err
+	}
+
+	if err := s.GenericAPIServer.InstallAPIGroup(&apiGroupInfo); err != nil {
+		return nil, err
+	}
+	return s, nil
+}

@@ -1,0 +1,176 @@
+// Package options holds cnat-apiserver's command-line options and turns them into a server configuration:
+// Options → (Complete, Validate) → Config.
+package options
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apiserver/pkg/endpoints/openapi"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+	"k8s.io/apiserver/pkg/util/compatibility"
+	basecompatibility "k8s.io/component-base/compatibility"
+	netutils "k8s.io/utils/net"
+
+	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
+	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
+	"github.com/programming-kubernetes/cnat/pkg/apiserver"
+	"github.com/programming-kubernetes/cnat/pkg/apiserver/embeddedetcd"
+	"github.com/programming-kubernetes/cnat/pkg/apiserver/standalone"
+	cnatopenapi "github.com/programming-kubernetes/cnat/pkg/generated/openapi"
+)
+
+const (
+	defaultEtcdPathPrefix = "/registry/" + cnat.GroupName
+	// DefaultSecurePort is where cnat-apiserver listens unless told otherwise (a Service maps 443 to it).
+	DefaultSecurePort = 8443
+	// DefaultDataDir holds the embedded etcd and, standalone, the certificates and the admin kubeconfig.
+	DefaultDataDir = "cnat-data"
+)
+
+// Options are cnat-apiserver's command-line options.
+type Options struct {
+	RecommendedOptions *genericoptions.RecommendedOptions
+	// ComponentGlobalsRegistry holds the effective versions and feature gates of the cnat and kube components.
+	ComponentGlobalsRegistry basecompatibility.ComponentGlobalsRegistry
+	// DataDir holds the embedded etcd (without --etcd-servers) and, standalone, the certificates and the
+	// admin kubeconfig.
+	DataDir string
+	// BindAddressSet tells whether --bind-address was given; standalone, the default is loopback only.
+	BindAddressSet bool
+
+	// Filled in by Complete.
+	standalone   bool
+	embeddedEtcd *embeddedetcd.Etcd
+}
+
+// NewOptions returns the default options: v1beta1 in storage, port 8443, data in ./cnat-data.
+func NewOptions() *Options {
+	o := &Options{
+		RecommendedOptions: genericoptions.NewRecommendedOptions(defaultEtcdPathPrefix,
+			apiserver.Codecs.LegacyCodec(v1beta1.SchemeGroupVersion)),
+		ComponentGlobalsRegistry: compatibility.DefaultComponentGlobalsRegistry,
+		DataDir:                  DefaultDataDir,
+	}
+	// Store in v1beta1, the version that can say everything (v1alpha1 would need bookkeeping annotations).
+	o.RecommendedOptions.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
+		v1beta1.SchemeGroupVersion, schema.GroupKind{Group: cnat.GroupName})
+	o.RecommendedOptions.SecureServing.BindPort = DefaultSecurePort
+	return o
+}
+
+// AddFlags adds the flags of all options, the standard ones under their upstream names.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	o.RecommendedOptions.AddFlags(fs)
+	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "Directory for the embedded etcd (used when --etcd-servers is "+
+		"not given) and, when standalone (no --kubeconfig), the certificates and admin.kubeconfig.")
+}
+
+// Standalone tells whether the server runs with no Kubernetes cluster behind it.
+func (o *Options) Standalone() bool { return o.standalone }
+
+// AdminKubeconfig is the kubeconfig a standalone server writes for kubectl.
+func (o *Options) AdminKubeconfig() string { return filepath.Join(o.DataDir, "admin.kubeconfig") }
+
+// Complete decides the mode and fills in what the mode implies.
+//
+// Standalone (no --kubeconfig and not running in a cluster): no core cluster to delegate authentication,
+// authorization, admission webhooks or priority and fairness to. The server authenticates client
+// certificates of its own client CA, authorizes system:masters only, and listens on loopback unless
+// --bind-address says otherwise.
+func (o *Options) Complete() error {
+	ro := o.RecommendedOptions
+	o.standalone = ro.CoreAPI != nil && ro.CoreAPI.CoreAPIKubeconfigPath == "" && os.Getenv("KUBERNETES_SERVICE_HOST") == ""
+
+	if len(ro.Etcd.StorageConfig.Transport.ServerList) == 0 {
+		etcd, err := embeddedetcd.New(filepath.Join(o.DataDir, "etcd"))
+		if err != nil {
+			return err
+		}
+		o.embeddedEtcd = etcd
+		ro.Etcd.StorageConfig.Transport.ServerList = []string{etcd.ClientURL()}
+	}
+
+	if !o.standalone {
+		// One kubeconfig for everything unless told otherwise.
+		if kubeconfig := ro.CoreAPI.CoreAPIKubeconfigPath; kubeconfig != "" {
+			if ro.Authentication.RemoteKubeConfigFile == "" {
+				ro.Authentication.RemoteKubeConfigFile = kubeconfig
+			}
+			if ro.Authorization.RemoteKubeConfigFile == "" {
+				ro.Authorization.RemoteKubeConfigFile = kubeconfig
+			}
+		}
+		return nil
+	}
+
+	ro.CoreAPI = nil
+	ro.Admission = nil
+	ro.Features.EnablePriorityAndFairness = false
+	ro.Authentication = nil // replaced by standalone.PKI.ApplyAuthentication in Config
+	ro.Authorization.RemoteKubeConfigFileOptional = true
+	ro.Authorization.AlwaysAllowGroups = []string{standalone.AdminGroup}
+	if !o.BindAddressSet {
+		ro.SecureServing.BindAddress = netutils.ParseIPSloppy("127.0.0.1")
+	}
+	if ro.SecureServing.ServerCert.CertKey.CertFile == "" {
+		pki := standalone.NewPKI(o.DataDir)
+		ro.SecureServing.ServerCert.CertKey.CertFile = pki.ServingCert()
+		ro.SecureServing.ServerCert.CertKey.KeyFile = pki.ServingKey()
+	}
+	return nil
+}
+
+// Validate checks the completed options.
+func (o *Options) Validate() error {
+	errs := o.RecommendedOptions.Validate()
+	errs = append(errs, o.ComponentGlobalsRegistry.Validate()...)
+	if o.DataDir == "" {
+		errs = append(errs, fmt.Errorf("--data-dir must not be empty"))
+	}
+	return utilerrors.NewAggregate(errs)
+}
+
+// Config turns the completed options into a server configuration. Standalone, it first makes (or reuses) the
+// certificates in the data dir.
+func (o *Options) Config() (*apiserver.Config, error) {
+	ro := o.RecommendedOptions
+	pki := standalone.NewPKI(o.DataDir)
+	if o.standalone {
+		if err := pki.Ensure(nil); err != nil {
+			return nil, fmt.Errorf("standalone certificates in %s: %w", pki.Dir, err)
+		}
+	} else if err := ro.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", nil,
+		[]net.IP{netutils.ParseIPSloppy("127.0.0.1")}); err != nil {
+		return nil, fmt.Errorf("creating self-signed certificates: %w", err)
+	}
+
+	serverConfig := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
+	namer := openapi.NewDefinitionNamer(apiserver.Scheme)
+	serverConfig.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(cnatopenapi.GetOpenAPIDefinitions, namer)
+	serverConfig.OpenAPIConfig.Info.Title = "cnat"
+	serverConfig.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(cnatopenapi.GetOpenAPIDefinitions, namer)
+	serverConfig.OpenAPIV3Config.Info.Title = "cnat"
+	version := o.ComponentGlobalsRegistry.EffectiveVersionFor(apiserver.ComponentName)
+	serverConfig.OpenAPIConfig.Info.Version = version.BinaryVersion().String()
+	serverConfig.OpenAPIV3Config.Info.Version = version.BinaryVersion().String()
+	serverConfig.FeatureGate = o.ComponentGlobalsRegistry.FeatureGateFor(basecompatibility.DefaultKubeComponent)
+	serverConfig.EffectiveVersion = version
+
+	if err := ro.ApplyTo(serverConfig); err != nil {
+		return nil, err
+	}
+	if o.standalone {
+		if err := pki.ApplyAuthentication(&serverConfig.Authentication, serverConfig.SecureServing); err != nil {
+			return nil, err
+		}
+	}
+	return &apiserver.Config{GenericConfig: serverConfig}, nil
+}
