@@ -72,5 +72,3 @@ func (o *Options) serverURL(config *apiserver.Config) string {
 	}
 	return "https://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 }
-
-
