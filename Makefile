@@ -1,0 +1,33 @@
+# cnat: the At API as a Kubernetes aggregated API server.
+GO ?= go
+BIN := _output/bin
+
+.PHONY: all build run test test-unit test-integration verify codegen clean
+
+all: build
+
+build: ## cnat-apiserver into _output/bin
+	$(GO) build -o $(BIN)/cnat-apiserver ./cmd/cnat-apiserver
+
+run: ## standalone on the embedded default: https://127.0.0.1:8443, data in ./cnat-data
+	$(GO) run ./cmd/cnat-apiserver
+
+test: ## everything: unit, integration (real server, embedded etcd)
+	$(GO) test -count=1 ./...
+
+test-unit:
+	$(GO) test -count=1 ./pkg/... ./cmd/...
+
+test-integration:
+	$(GO) test -count=1 ./test/integration/...
+
+verify: ## generated code up to date, gofmt, go vet
+	hack/verify-codegen.sh
+	@out=$$(gofmt -l cmd pkg test hack); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	$(GO) vet ./...
+
+codegen: ## regenerate deepcopy, conversion, defaults, OpenAPI, clientset, listers, informers, apply configurations
+	hack/update-codegen.sh
+
+clean:
+	rm -rf _output

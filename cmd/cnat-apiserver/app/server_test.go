@@ -1,0 +1,48 @@
+package app
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/util/version"
+	basecompatibility "k8s.io/component-base/compatibility"
+	baseversion "k8s.io/component-base/version"
+
+	"github.com/programming-kubernetes/cnat/pkg/apiserver/options"
+)
+
+// TestVersionAndFeatureFlags: --emulated-version and --feature-gates address the cnat component and are
+// checked before anything starts.
+func TestVersionAndFeatureFlags(t *testing.T) {
+	for _, tc := range []struct {
+		flag, wantErr string
+	}{
+		{"--emulated-version=cnat=0.9", "cnat=0.9"},
+		{"--emulated-version=cnat=1.1", "emulation version"},
+		{"--feature-gates=cnat:NoSuchFeature=true", "unrecognized feature gate"},
+		{"--emulated-version=nosuchcomponent=1.0", "nosuchcomponent"},
+	} {
+		o := options.NewOptions()
+		o.ComponentGlobalsRegistry = basecompatibility.NewComponentGlobalsRegistry()
+		cmd := NewCommand(context.Background(), o)
+		cmd.SetArgs([]string{tc.flag, "--data-dir", t.TempDir()})
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		err := cmd.Execute()
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%s: %v, want an error containing %q", tc.flag, err, tc.wantErr)
+		}
+	}
+}
+
+func TestCnatToKubeVersion(t *testing.T) {
+	kube := version.MustParse(baseversion.DefaultKubeBinaryVersion)
+	if got := cnatToKubeVersion(version.MustParse("1.0")); !got.EqualTo(kube) {
+		t.Errorf("cnat 1.0 maps to kube %v, want %v (the kube version this binary is built with)", got, kube)
+	}
+	if got := cnatToKubeVersion(version.MustParse("2.0")); got != nil {
+		t.Errorf("cnat 2.0 maps to %v, want nil (unknown)", got)
+	}
+}

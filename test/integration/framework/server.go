@@ -1,0 +1,127 @@
+// Package framework starts the real cnat-apiserver in the test process, on an embedded etcd and a free port,
+// exactly as the cnat-apiserver command does.
+package framework
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	basecompatibility "k8s.io/component-base/compatibility"
+
+	"github.com/programming-kubernetes/cnat/cmd/cnat-apiserver/app"
+	"github.com/programming-kubernetes/cnat/pkg/apiserver/options"
+	"github.com/programming-kubernetes/cnat/pkg/apiserver/standalone"
+	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
+)
+
+// Server is a running standalone cnat-apiserver.
+type Server struct {
+	DataDir string
+	URL     string
+	// Config authenticates as the admin (system:masters), from the kubeconfig the server wrote.
+	Config *rest.Config
+	Client versioned.Interface
+	PKI    standalone.PKI
+
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// StartT is Start for one test: it fails the test if the server does not start, and stops it when the test
+// ends.
+func StartT(t testing.TB, dataDir string, flags ...string) *Server {
+	t.Helper()
+	s, err := Start(dataDir, flags...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Start runs cnat-apiserver standalone with its data in dataDir and extra flags, and waits until it is
+// ready. The caller stops it.
+func Start(dataDir string, flags ...string) (*Server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{DataDir: dataDir, URL: "https://127.0.0.1:" + strconv.Itoa(port), PKI: standalone.NewPKI(dataDir),
+		cancel: cancel, done: make(chan error, 1)}
+
+	opts := options.NewOptions()
+	// Versions and feature gates of this server alone: a test process runs several servers, one after another.
+	opts.ComponentGlobalsRegistry = basecompatibility.NewComponentGlobalsRegistry()
+	cmd := app.NewCommand(ctx, opts)
+	cmd.SetArgs(append([]string{"--data-dir", dataDir, "--secure-port", strconv.Itoa(port)}, flags...))
+	go func() { s.done <- cmd.ExecuteContext(ctx) }()
+
+	if err := s.waitReady(60 * time.Second); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	s.Config, err = clientcmd.BuildConfigFromFlags("", dataDir+"/admin.kubeconfig")
+	if err != nil {
+		s.Stop()
+		return nil, err
+	}
+	s.Config.QPS, s.Config.Burst = -1, 0 // no client-side throttling in tests
+	s.Client = versioned.NewForConfigOrDie(s.Config)
+	return s, nil
+}
+
+// Stop stops the server and waits for it (and its embedded etcd) to shut down.
+func (s *Server) Stop() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	s.cancel = nil
+	select {
+	case <-s.done:
+	case <-time.After(60 * time.Second):
+		panic("cnat-apiserver did not stop within 60s")
+	}
+}
+
+func (s *Server) waitReady(timeout time.Duration) error {
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // only to poll /readyz before the kubeconfig exists
+	}}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-s.done:
+			return fmt.Errorf("cnat-apiserver exited before it was ready: %v", err)
+		default:
+		}
+		resp, err := client.Get(s.URL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return errors.New("cnat-apiserver not ready in time")
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
