@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a local control plane (etcd, kube-apiserver, kube-controller-manager;
-# no nodes) on loopback with free ports, and cnat-apiserver once it is built.
+# no nodes) on loopback with free ports, and cnat-apiserver in aggregated mode
+# registered through its APIServices (hack/lib/cnat.sh).
 # The processes keep running in the background; stop them with
 # hack/local-down.sh. State, logs and certificates: _output/local-up/.
 #
@@ -15,28 +16,8 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=hack/lib/control-plane.sh
 source "${REPO_ROOT}/hack/lib/control-plane.sh"
-
-# ============================ start_cnat_apiserver ============================
-# Starts cnat-apiserver in aggregated mode and registers its APIServices.
-# No-op until _output/bin/cnat-apiserver exists.
-# TODO(cnat-apiserver): fill in. Building blocks from hack/lib/control-plane.sh:
-#   cp_sign_serving_cert "${CP_RUN_DIR}/cnat/serving" \
-#     cnat-apiserver.cnat-system.svc localhost 127.0.0.1
-#   port="$(cp_free_ports 1)"
-#   cp_spawn cnat-apiserver --secure-port "${port}" --kubeconfig "${KUBECONFIG}" ...
-#   cp_wait cnat-apiserver -k "https://127.0.0.1:${port}/healthz"
-#   Service cnat-system/cnat-apiserver: type ExternalName, externalName
-#   localhost (no kube-proxy here), and APIServices with service port
-#   ${port} and caBundle = base64 of ${CP_CA_CERT}.
-# cp_spawn writes a pid file, so hack/local-down.sh stops it too.
-start_cnat_apiserver() {
-  if [[ ! -x "${CP_BIN_DIR}/cnat-apiserver" ]]; then
-    echo "local-up: ${CP_BIN_DIR}/cnat-apiserver not built, not starting it"
-    return 0
-  fi
-  echo "local-up: start_cnat_apiserver is not implemented yet"
-}
-# ==============================================================================
+# shellcheck source=hack/lib/cnat.sh
+source "${REPO_ROOT}/hack/lib/cnat.sh"
 
 print_usage_hint() {
   cat <<EOM
@@ -68,7 +49,7 @@ started=false
 trap '${started} || { echo "local-up: failed, stopping what was started" >&2; cp_stop; }' EXIT
 
 cp_start
-start_cnat_apiserver
+cnat_start
 cp_write_env
 started=true
 print_usage_hint

@@ -247,11 +247,12 @@ cp_start_controller_manager() {
   port="$(cp_free_ports 1)" || return
   _cp_kubeconfig "${kc}" "${d}/kube-controller-manager"
   # Only the controllers that need no nodes/pods: namespace deletion,
-  # garbage collection and service accounts (+ their tokens).
+  # garbage collection, service accounts (+ their tokens), and the
+  # aggregation of ClusterRoles (so that admin/edit/view cover ats).
   cp_spawn kube-controller-manager \
     --kubeconfig "${kc}" --authentication-kubeconfig "${kc}" --authorization-kubeconfig "${kc}" \
     --bind-address 127.0.0.1 --secure-port "${port}" --cert-dir "${d}/kube-controller-manager-serving" \
-    --controllers namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller \
+    --controllers namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller \
     --service-account-private-key-file "${d}/sa.key" --root-ca-file "${CP_CA_CERT}" \
     --use-service-account-credentials --leader-elect=false || return
   # /healthz is served without authentication (--authorization-always-allow-paths).
@@ -326,7 +327,8 @@ cp_any_running() {
 # ("source _output/local-up/env") in other shells.
 cp_write_env() {
   local v
-  for v in KUBECONFIG CP_KUBECONFIG CP_APISERVER_URL CP_CA_CERT CP_CA_KEY CP_FRONT_PROXY_CA_CERT CP_ETCD_URL CP_RUN_DIR; do
+  for v in KUBECONFIG CP_KUBECONFIG CP_APISERVER_URL CP_CA_CERT CP_CA_KEY CP_FRONT_PROXY_CA_CERT CP_ETCD_URL CP_RUN_DIR \
+    ${CP_EXTRA_ENV:-}; do
     printf 'export %s=%q\n' "${v}" "${!v}"
   done >"${CP_RUN_DIR}/env"
 }

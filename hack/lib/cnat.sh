@@ -1,0 +1,91 @@
+# shellcheck shell=bash
+# Starts cnat-apiserver in aggregated mode behind the local control plane of hack/lib/control-plane.sh, with
+# the identity and RBAC of a cluster deployment (artifacts/deploy/rbac: a ServiceAccount bound to
+# system:auth-delegator, extension-apiserver-authentication-reader and its own ClusterRole; not
+# system:masters), and registers it through the APIServices of artifacts/deploy/apiservice.
+#
+# Source after control-plane.sh; call cnat_start once cp_start has run.
+
+CNAT_DIR="${CP_RUN_DIR}/cnat"
+CNAT_NAMESPACE=cnat-system
+CNAT_SERVICE=cnat-apiserver
+# local-up counts as running only with cnat-apiserver up, and its env file carries its URL.
+CP_COMPONENTS+=(cnat-apiserver)
+CP_EXTRA_ENV="${CP_EXTRA_ENV:-} CNAT_APISERVER_URL"
+
+cnat_build() {
+  (cd "${CP_ROOT}" && go build -o "${CP_BIN_DIR}/cnat-apiserver" ./cmd/cnat-apiserver)
+}
+
+# cnat_identity_kubeconfig <file>: a kubeconfig with a token of the cnat-apiserver ServiceAccount, which is
+# what the Deployment's Pod gets from its mounted token in a cluster.
+cnat_identity_kubeconfig() {
+  local token
+  token="$(kubectl -n "${CNAT_NAMESPACE}" create token cnat-apiserver --duration 48h)" || return
+  (
+    umask 077
+    printf '%s\n' \
+      "apiVersion: v1" \
+      "kind: Config" \
+      "clusters:" \
+      "- name: local" \
+      "  cluster: {server: '${CP_APISERVER_URL}', certificate-authority: '${CP_CA_CERT}'}" \
+      "users:" \
+      "- name: cnat-apiserver" \
+      "  user: {token: '${token}'}" \
+      "contexts:" \
+      "- name: local" \
+      "  context: {cluster: local, user: cnat-apiserver}" \
+      "current-context: local" >"$1"
+  )
+}
+
+# cnat_register <port>: the APIServices of the deploy artifacts, pointed at this machine. There is no
+# kube-proxy here, so the Service becomes ExternalName localhost; the aggregator dials
+# localhost:<APIService port> and still checks the certificate against cnat-apiserver.cnat-system.svc.
+cnat_register() {
+  local port="$1" overlay="${CNAT_DIR}/overlay" ca
+  ca="$(base64 -w0 <"${CP_CA_CERT}")"
+  mkdir -p "${overlay}"
+  printf '%s\n' \
+    "apiVersion: kustomize.config.k8s.io/v1beta1" \
+    "kind: Kustomization" \
+    "resources:" \
+    "- $(realpath --relative-to="${overlay}" "${CP_ROOT}/artifacts/deploy/apiservice")" \
+    "patches:" \
+    "- target: {kind: Service, name: ${CNAT_SERVICE}}" \
+    "  patch: |" \
+    "    - op: replace" \
+    "      path: /spec" \
+    "      value: {type: ExternalName, externalName: localhost, ports: [{name: https, port: ${port}}]}" \
+    "- target: {kind: APIService}" \
+    "  patch: |" \
+    "    - {op: replace, path: /spec/caBundle, value: '${ca}'}" \
+    "    - {op: replace, path: /spec/service/port, value: ${port}}" >"${overlay}/kustomization.yaml"
+  kubectl kustomize --load-restrictor LoadRestrictionsNone "${overlay}" | kubectl apply -f - >/dev/null || return
+  kubectl wait --for=condition=Available --timeout=120s \
+    apiservice/v1beta1.cnat.programming-kubernetes.info apiservice/v1alpha1.cnat.programming-kubernetes.info >/dev/null
+}
+
+# cnat_start: builds and starts cnat-apiserver on a free port with its own etcd prefix on the cluster's
+# etcd, and registers it. Sets CNAT_APISERVER_URL.
+cnat_start() {
+  local port
+  mkdir -p "${CNAT_DIR}"
+  cnat_build || return
+  kubectl apply -k "${CP_ROOT}/artifacts/deploy/rbac" >/dev/null || return
+  cnat_identity_kubeconfig "${CNAT_DIR}/kubeconfig" || return
+  cp_sign_serving_cert "${CNAT_DIR}/serving" "${CNAT_SERVICE}.${CNAT_NAMESPACE}.svc" localhost 127.0.0.1 || return
+  port="$(cp_free_ports 1)"
+  cp_spawn cnat-apiserver \
+    --secure-port "${port}" --bind-address 127.0.0.1 \
+    --tls-cert-file "${CNAT_DIR}/serving.crt" --tls-private-key-file "${CNAT_DIR}/serving.key" \
+    --kubeconfig "${CNAT_DIR}/kubeconfig" \
+    --etcd-servers "${CP_ETCD_URL}" --etcd-prefix /cnat \
+    --data-dir "${CNAT_DIR}/data" || return
+  cp_wait cnat-apiserver --cacert "${CP_CA_CERT}" "https://127.0.0.1:${port}/readyz" || return
+  cnat_register "${port}" || return
+  CNAT_APISERVER_URL="https://127.0.0.1:${port}"
+  export CNAT_APISERVER_URL
+  cp_log "cnat-apiserver registered: APIServices v1beta1 and v1alpha1 are Available"
+}
