@@ -50,6 +50,7 @@ trap '${started} || { echo "local-up: failed, stopping what was started" >&2; cp
 
 cp_start
 cnat_start
+cnat_start_controller
 cp_write_env
 started=true
 print_usage_hint

@@ -9,19 +9,19 @@
 CNAT_DIR="${CP_RUN_DIR}/cnat"
 CNAT_NAMESPACE=cnat-system
 CNAT_SERVICE=cnat-apiserver
-# local-up counts as running only with cnat-apiserver up, and its env file carries its URL.
-CP_COMPONENTS+=(cnat-apiserver)
-CP_EXTRA_ENV="${CP_EXTRA_ENV:-} CNAT_APISERVER_URL"
+# local-up counts as running only with cnat-apiserver and cnat-controller up; its env file carries their URLs.
+CP_COMPONENTS+=(cnat-apiserver cnat-controller)
+CP_EXTRA_ENV="${CP_EXTRA_ENV:-} CNAT_APISERVER_URL CNAT_CONTROLLER_URL"
 
 cnat_build() {
-  (cd "${CP_ROOT}" && go build -o "${CP_BIN_DIR}/cnat-apiserver" ./cmd/cnat-apiserver)
+  (cd "${CP_ROOT}" && go build -o "${CP_BIN_DIR}/" ./cmd/cnat-apiserver ./cmd/cnat-controller)
 }
 
-# cnat_identity_kubeconfig <file>: a kubeconfig with a token of the cnat-apiserver ServiceAccount, which is
-# what the Deployment's Pod gets from its mounted token in a cluster.
+# cnat_identity_kubeconfig <file> <service-account>: a kubeconfig with a token of a ServiceAccount of
+# cnat-system, which is what the Deployment's Pod gets from its mounted token in a cluster.
 cnat_identity_kubeconfig() {
   local token
-  token="$(kubectl -n "${CNAT_NAMESPACE}" create token cnat-apiserver --duration 48h)" || return
+  token="$(kubectl -n "${CNAT_NAMESPACE}" create token "$2" --duration 48h)" || return
   (
     umask 077
     printf '%s\n' \
@@ -31,11 +31,11 @@ cnat_identity_kubeconfig() {
       "- name: local" \
       "  cluster: {server: '${CP_APISERVER_URL}', certificate-authority: '${CP_CA_CERT}'}" \
       "users:" \
-      "- name: cnat-apiserver" \
+      "- name: $2" \
       "  user: {token: '${token}'}" \
       "contexts:" \
       "- name: local" \
-      "  context: {cluster: local, user: cnat-apiserver}" \
+      "  context: {cluster: local, user: $2}" \
       "current-context: local" >"$1"
   )
 }
@@ -74,7 +74,7 @@ cnat_start() {
   mkdir -p "${CNAT_DIR}"
   cnat_build || return
   kubectl apply -k "${CP_ROOT}/artifacts/deploy/rbac" >/dev/null || return
-  cnat_identity_kubeconfig "${CNAT_DIR}/kubeconfig" || return
+  cnat_identity_kubeconfig "${CNAT_DIR}/kubeconfig" cnat-apiserver || return
   cp_sign_serving_cert "${CNAT_DIR}/serving" "${CNAT_SERVICE}.${CNAT_NAMESPACE}.svc" localhost 127.0.0.1 || return
   port="$(cp_free_ports 1)"
   cp_spawn cnat-apiserver \
@@ -88,4 +88,19 @@ cnat_start() {
   CNAT_APISERVER_URL="https://127.0.0.1:${port}"
   export CNAT_APISERVER_URL
   cp_log "cnat-apiserver registered: APIServices v1beta1 and v1alpha1 are Available"
+}
+
+# cnat_start_controller: starts cnat-controller with the RBAC of its Deployment (artifacts/deploy/controller)
+# and a token of its ServiceAccount, leader election on. Sets CNAT_CONTROLLER_URL (/healthz, /metrics).
+# Callable again after the controller was stopped: it reuses the kubeconfig.
+cnat_start_controller() {
+  local port kubeconfig="${CNAT_DIR}/controller.kubeconfig"
+  kubectl apply -f "${CP_ROOT}/artifacts/deploy/controller/rbac.yaml" >/dev/null || return
+  [[ -f "${kubeconfig}" ]] || cnat_identity_kubeconfig "${kubeconfig}" cnat-controller || return
+  port="$(cp_free_ports 1)"
+  cp_spawn cnat-controller --kubeconfig "${kubeconfig}" --bind-address "127.0.0.1:${port}" \
+    --leader-elect --leader-elect-resource-namespace "${CNAT_NAMESPACE}" --workers 8 || return
+  cp_wait cnat-controller "http://127.0.0.1:${port}/healthz" || return
+  CNAT_CONTROLLER_URL="http://127.0.0.1:${port}"
+  export CNAT_CONTROLLER_URL
 }

@@ -1,0 +1,73 @@
+// Package app is the cnat-controller command: flags, clients, leader election, health and metrics.
+package app
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/util/uuid"
+)
+
+// Options are cnat-controller's flags.
+type Options struct {
+	Kubeconfig  string
+	Workers     int
+	BindAddress string
+	Resync      time.Duration
+
+	LeaderElect   bool
+	LeaseNS       string
+	LeaseName     string
+	Identity      string
+	LeaseDuration time.Duration
+	RenewDeadline time.Duration
+	RetryPeriod   time.Duration
+}
+
+// NewOptions returns the defaults.
+func NewOptions() *Options {
+	host, _ := os.Hostname()
+	return &Options{
+		Workers:       4,
+		BindAddress:   ":8080",
+		Resync:        10 * time.Minute,
+		LeaderElect:   true,
+		LeaseNS:       "cnat-system",
+		LeaseName:     "cnat-controller",
+		Identity:      fmt.Sprintf("%s_%s", host, uuid.NewUUID()),
+		LeaseDuration: 15 * time.Second,
+		RenewDeadline: 10 * time.Second,
+		RetryPeriod:   2 * time.Second,
+	}
+}
+
+// AddFlags adds the flags.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Kubeconfig of the cluster (with the cnat API aggregated); in-cluster config when empty.")
+	fs.IntVar(&o.Workers, "workers", o.Workers, "Ats synced in parallel.")
+	fs.StringVar(&o.BindAddress, "bind-address", o.BindAddress, "Address of the HTTP server for /healthz and /metrics.")
+	fs.DurationVar(&o.Resync, "resync-period", o.Resync, "How often every At is looked at again even without a change.")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Run only while holding the Lease, so that replicas never act twice.")
+	fs.StringVar(&o.LeaseNS, "leader-elect-resource-namespace", o.LeaseNS, "Namespace of the leader election Lease.")
+	fs.StringVar(&o.LeaseName, "leader-elect-resource-name", o.LeaseName, "Name of the leader election Lease.")
+	fs.StringVar(&o.Identity, "leader-elect-identity", o.Identity, "This replica's identity in the Lease.")
+	fs.DurationVar(&o.LeaseDuration, "leader-elect-lease-duration", o.LeaseDuration, "How long a Lease lasts without renewal.")
+	fs.DurationVar(&o.RenewDeadline, "leader-elect-renew-deadline", o.RenewDeadline, "How long the leader tries to renew before it gives up.")
+	fs.DurationVar(&o.RetryPeriod, "leader-elect-retry-period", o.RetryPeriod, "How often candidates try to acquire or renew the Lease.")
+}
+
+// Validate checks the options.
+func (o *Options) Validate() error {
+	if o.Workers < 1 {
+		return fmt.Errorf("--workers must be at least 1, not %d", o.Workers)
+	}
+	if o.LeaderElect && (o.LeaseNS == "" || o.LeaseName == "") {
+		return fmt.Errorf("--leader-elect needs --leader-elect-resource-namespace and --leader-elect-resource-name")
+	}
+	if o.LeaderElect && !(o.LeaseDuration > o.RenewDeadline && o.RenewDeadline > o.RetryPeriod) {
+		return fmt.Errorf("leader election needs lease duration > renew deadline > retry period")
+	}
+	return nil
+}

@@ -1,0 +1,151 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	kubeinformers "k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/component-base/metrics/legacyregistry"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+
+	"github.com/programming-kubernetes/cnat/pkg/controller"
+	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
+	atinformers "github.com/programming-kubernetes/cnat/pkg/generated/informers/externalversions"
+)
+
+// NewCommand returns the cnat-controller command.
+func NewCommand(ctx context.Context) *cobra.Command {
+	o := NewOptions()
+	cmd := &cobra.Command{
+		Use:          "cnat-controller",
+		Short:        "Runs each At of cnat.programming-kubernetes.info in a Pod when its schedule comes",
+		SilenceUsage: true,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return Run(c.Context(), o)
+		},
+	}
+	cmd.SetContext(ctx)
+	o.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// Run serves /healthz and /metrics and runs the controller (while leader, with --leader-elect) until ctx
+// ends.
+func Run(ctx context.Context, o *Options) error {
+	config, err := clientConfig(o.Kubeconfig)
+	if err != nil {
+		return err
+	}
+	kubeClient, err := kubernetes.NewForConfig(config)
+	if err != nil {
+		return err
+	}
+	// The At types are served as JSON (the aggregated API offers no protobuf for them).
+	atConfig := rest.CopyConfig(config)
+	atConfig.ContentType = runtime.ContentTypeJSON
+	atClient, err := versioned.NewForConfig(atConfig)
+	if err != nil {
+		return err
+	}
+
+	healthz := leaderelection.NewLeaderHealthzAdaptor(20 * time.Second)
+	metrics := controller.NewMetrics(legacyregistry.MustRegister)
+	server := serveHealthAndMetrics(o.BindAddress, healthz)
+	defer shutdown(server)
+
+	run := func(ctx context.Context) {
+		if err := runController(ctx, o, atClient, kubeClient, metrics); err != nil {
+			klog.FromContext(ctx).Error(err, "Controller stopped")
+		}
+	}
+	if !o.LeaderElect {
+		run(ctx)
+		return nil
+	}
+	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, o.LeaseNS, o.LeaseName,
+		kubeClient.CoreV1(), kubeClient.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: o.Identity})
+	if err != nil {
+		return err
+	}
+	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+		Lock:            lock,
+		LeaseDuration:   o.LeaseDuration,
+		RenewDeadline:   o.RenewDeadline,
+		RetryPeriod:     o.RetryPeriod,
+		ReleaseOnCancel: true, // a graceful shutdown hands over at once instead of after the lease expires
+		WatchDog:        healthz,
+		Name:            controller.ControllerName,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: run,
+			OnStoppedLeading: func() { klog.FromContext(ctx).Info("Not leading any more", "identity", o.Identity) },
+		},
+	})
+	if err != nil {
+		return err
+	}
+	elector.Run(ctx)
+	return nil
+}
+
+func runController(ctx context.Context, o *Options, atClient versioned.Interface, kubeClient kubernetes.Interface, metrics *controller.Metrics) error {
+	atFactory := atinformers.NewSharedInformerFactory(atClient, o.Resync)
+	// Only the Pods of Ats: a controller in a big cluster need not cache every Pod.
+	podFactory := kubeinformers.NewSharedInformerFactoryWithOptions(kubeClient, o.Resync,
+		kubeinformers.WithTweakListOptions(func(opts *metav1.ListOptions) { opts.LabelSelector = controller.AtLabel }))
+	c, err := controller.New(atClient, kubeClient, atFactory.Cnat().V1beta1().Ats(), podFactory.Core().V1().Pods(), metrics, clock.RealClock{})
+	if err != nil {
+		return err
+	}
+	atFactory.Start(ctx.Done())
+	podFactory.Start(ctx.Done())
+	defer atFactory.Shutdown()
+	defer podFactory.Shutdown()
+	return c.Run(ctx, o.Workers)
+}
+
+func clientConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig == "" {
+		return rest.InClusterConfig()
+	}
+	return clientcmd.BuildConfigFromFlags("", kubeconfig)
+}
+
+func serveHealthAndMetrics(addr string, leader *leaderelection.HealthzAdaptor) *http.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		// Unhealthy when leading but unable to renew the Lease: a restart lets another replica take over.
+		if err := leader.Check(r); err != nil {
+			http.Error(w, "leader election: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	})
+	mux.Handle("/metrics", legacyregistry.Handler())
+	server := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := server.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			klog.ErrorS(err, "Health and metrics server failed", "address", addr)
+		}
+	}()
+	return server
+}
+
+func shutdown(server *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = server.Shutdown(ctx)
+}

@@ -1,0 +1,211 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+
+	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
+)
+
+// Condition types and reasons the controller writes.
+const (
+	// ConditionStarted is True once the At's Pod exists.
+	ConditionStarted = "Started"
+	// ConditionComplete is True when the Pod succeeded, False when it failed or disappeared.
+	ConditionComplete = "Complete"
+
+	ReasonPodCreated   = "PodCreated"
+	ReasonPodAdopted   = "PodAdopted"
+	ReasonPodSucceeded = "PodSucceeded"
+	ReasonPodFailed    = "PodFailed"
+	ReasonPodDeleted   = "PodDeleted"
+)
+
+// sync brings one At a step further. It returns how long to wait before the At is due, when it is not yet.
+func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error) {
+	namespace, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return 0, nil // a malformed key never becomes valid
+	}
+	at, err := c.ats.Ats(namespace).Get(name)
+	if apierrors.IsNotFound(err) {
+		return 0, nil // deleted: nothing to run
+	}
+	if err != nil {
+		return 0, err
+	}
+	switch at.Status.Phase {
+	case v1beta1.AtPending, "":
+		return c.syncPending(ctx, at)
+	case v1beta1.AtRunning:
+		return 0, c.syncRunning(ctx, at)
+	default:
+		return 0, nil // Succeeded and Failed are final
+	}
+}
+
+// untilDue is how long until the At is due; zero or less means now.
+func untilDue(at *v1beta1.At, now time.Time) time.Duration {
+	return at.Spec.Schedule.Sub(now)
+}
+
+// syncPending waits for the schedule, then runs the At's Pod (adopting one that exists already, e.g. after
+// a crash between creating the Pod and writing the status) and marks the At Running.
+func (c *Controller) syncPending(ctx context.Context, at *v1beta1.At) (time.Duration, error) {
+	if wait := untilDue(at, c.clock.Now()); wait > 0 {
+		return wait, nil
+	}
+	pod, reason, err := c.ensurePod(ctx, at)
+	if err != nil {
+		return 0, err
+	}
+	status := at.Status.DeepCopy()
+	status.Phase = v1beta1.AtRunning
+	status.PodName = pod.Name
+	start := pod.CreationTimestamp
+	status.StartTime = &start
+	status.ObservedGeneration = at.Generation
+	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
+		Type: ConditionStarted, Status: metav1.ConditionTrue, Reason: reason, ObservedGeneration: at.Generation,
+		Message: fmt.Sprintf("Pod %s runs the command", pod.Name),
+	})
+	updated, err := c.updateStatus(ctx, at, status)
+	if err != nil {
+		return 0, err
+	}
+	if reason == ReasonPodCreated {
+		c.metrics.started(pod.CreationTimestamp.Sub(at.Spec.Schedule.Time))
+	}
+	c.recorder.Eventf(updated, corev1.EventTypeNormal, reason, "Running the command in Pod %s", pod.Name)
+	return 0, nil
+}
+
+// ensurePod returns the At's Pod, creating it when there is none.
+func (c *Controller) ensurePod(ctx context.Context, at *v1beta1.At) (*corev1.Pod, string, error) {
+	if pod, err := c.ownedPod(at, podName(at)); err != nil || pod != nil {
+		return pod, ReasonPodAdopted, err
+	}
+	pod, err := c.kubeClient.CoreV1().Pods(at.Namespace).Create(ctx, newPod(at), metav1.CreateOptions{FieldManager: ControllerName})
+	if apierrors.IsAlreadyExists(err) {
+		// Created by an earlier attempt the Pod cache has not seen yet: read it from the API.
+		pod, err = c.kubeClient.CoreV1().Pods(at.Namespace).Get(ctx, podName(at), metav1.GetOptions{})
+		if err != nil {
+			return nil, "", err
+		}
+		if !metav1.IsControlledBy(pod, at) {
+			return nil, "", fmt.Errorf("pod %s/%s exists and is not controlled by At %s", pod.Namespace, pod.Name, at.Name)
+		}
+		return pod, ReasonPodAdopted, nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	klog.FromContext(ctx).V(2).Info("Created Pod", "at", klog.KObj(at), "pod", klog.KObj(pod))
+	return pod, ReasonPodCreated, nil
+}
+
+// ownedPod returns the named Pod from the cache if the At controls it, nil if there is none.
+func (c *Controller) ownedPod(at *v1beta1.At, name string) (*corev1.Pod, error) {
+	pod, err := c.pods.Pods(at.Namespace).Get(name)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !metav1.IsControlledBy(pod, at) {
+		return nil, fmt.Errorf("pod %s/%s exists and is not controlled by At %s", pod.Namespace, pod.Name, at.Name)
+	}
+	return pod, nil
+}
+
+// syncRunning follows the Pod to its end.
+func (c *Controller) syncRunning(ctx context.Context, at *v1beta1.At) error {
+	pod, err := c.ownedPod(at, at.Status.PodName)
+	if err != nil {
+		return err
+	}
+	if pod == nil {
+		// The cache may lag behind a Pod just created: only the API can say it is gone.
+		pod, err = c.kubeClient.CoreV1().Pods(at.Namespace).Get(ctx, at.Status.PodName, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return c.finish(ctx, at, v1beta1.AtFailed, ReasonPodDeleted,
+				fmt.Sprintf("Pod %s was deleted before it finished", at.Status.PodName))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	switch pod.Status.Phase {
+	case corev1.PodSucceeded:
+		return c.finish(ctx, at, v1beta1.AtSucceeded, ReasonPodSucceeded, fmt.Sprintf("Pod %s succeeded", pod.Name))
+	case corev1.PodFailed:
+		return c.finish(ctx, at, v1beta1.AtFailed, ReasonPodFailed, fmt.Sprintf("Pod %s failed: %s", pod.Name, failureOf(pod)))
+	}
+	return nil
+}
+
+// failureOf describes why a failed Pod failed: its container's exit, or the Pod's own reason.
+func failureOf(pod *corev1.Pod) string {
+	for _, s := range pod.Status.ContainerStatuses {
+		if t := s.State.Terminated; t != nil && t.ExitCode != 0 {
+			msg := fmt.Sprintf("container %s exited with code %d", s.Name, t.ExitCode)
+			if t.Reason != "" {
+				msg += " (" + t.Reason + ")"
+			}
+			if t.Message != "" {
+				msg += ": " + t.Message
+			}
+			return msg
+		}
+	}
+	if pod.Status.Reason != "" {
+		return pod.Status.Reason + ": " + pod.Status.Message
+	}
+	return "no reason given"
+}
+
+// finish moves the At to its final phase.
+func (c *Controller) finish(ctx context.Context, at *v1beta1.At, phase v1beta1.AtPhase, reason, message string) error {
+	status := at.Status.DeepCopy()
+	status.Phase = phase
+	now := metav1.NewTime(c.clock.Now())
+	status.CompletionTime = &now
+	if status.StartTime != nil && now.Before(status.StartTime) {
+		status.CompletionTime = status.StartTime.DeepCopy() // clocks differ; never before the start
+	}
+	status.ObservedGeneration = at.Generation
+	complete := metav1.ConditionTrue
+	if phase == v1beta1.AtFailed {
+		complete = metav1.ConditionFalse
+	}
+	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
+		Type: ConditionComplete, Status: complete, Reason: reason, Message: message, ObservedGeneration: at.Generation,
+	})
+	updated, err := c.updateStatus(ctx, at, status)
+	if err != nil {
+		return err
+	}
+	c.metrics.finished(phase)
+	eventType := corev1.EventTypeNormal
+	if phase == v1beta1.AtFailed {
+		eventType = corev1.EventTypeWarning
+	}
+	c.recorder.Event(updated, eventType, reason, message)
+	return nil
+}
+
+// updateStatus writes status through ats/status on a copy of the cached At (the cache is shared).
+func (c *Controller) updateStatus(ctx context.Context, at *v1beta1.At, status *v1beta1.AtStatus) (*v1beta1.At, error) {
+	update := at.DeepCopy()
+	update.Status = *status
+	return c.atClient.CnatV1beta1().Ats(at.Namespace).UpdateStatus(ctx, update, metav1.UpdateOptions{FieldManager: ControllerName})
+}
