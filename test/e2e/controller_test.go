@@ -193,4 +193,3 @@ func TestControllerRestart(t *testing.T) {
 	setPodPhase(t, ns, pod.Metadata.Name, "Succeeded", 0)
 	waitForPhase(t, ns, "survives", "Succeeded")
 }
-

@@ -156,4 +156,3 @@ func expectEvent(t *testing.T, events <-chan string, event, name string) {
 		}
 	}
 }
-

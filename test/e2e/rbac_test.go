@@ -2,8 +2,8 @@ package e2e
 
 import (
 	"strings"
-	"time"
 	"testing"
+	"time"
 )
 
 // TestRBAC: authorization is delegated to the cluster: a user with no binding is refused; with the built-in
