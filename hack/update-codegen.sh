@@ -18,6 +18,9 @@ source "${CODEGEN_PKG}/kube_codegen.sh"
 
 # deepcopy, defaulters, conversions
 kube::codegen::gen_helpers --boilerplate "${BOILERPLATE}" "${ROOT}/pkg/apis"
+# The same for the configuration APIs of the admission plugins (read from files, never served: no OpenAPI,
+# no client).
+kube::codegen::gen_helpers --boilerplate "${BOILERPLATE}" "${ROOT}/pkg/admission"
 
 # prerelease-lifecycle-gen is not part of kube_codegen.sh: it generates the APILifecycle* methods from which
 # the server tells clients that v1alpha1 is deprecated (and stops serving it once removed).

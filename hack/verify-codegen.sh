@@ -15,7 +15,7 @@ trap 'rm -rf "${COPY}"' EXIT
 "${COPY}/hack/update-codegen.sh" >/dev/null
 
 ret=0
-for dir in pkg/apis pkg/generated api; do
+for dir in pkg/apis pkg/admission pkg/generated api; do
     diff -Naupr "${ROOT}/${dir}" "${COPY}/${dir}" || ret=1
 done
 if [[ ${ret} -ne 0 ]]; then

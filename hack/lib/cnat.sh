@@ -71,6 +71,8 @@ cnat_register() {
 # etcd, and registers it. Sets CNAT_APISERVER_URL.
 cnat_start() {
   local port
+  # A fresh control plane: nothing of an earlier run (tokens of another kube-apiserver) may be reused.
+  rm -rf "${CNAT_DIR}"
   mkdir -p "${CNAT_DIR}"
   cnat_build || return
   kubectl apply -k "${CP_ROOT}/artifacts/deploy/rbac" >/dev/null || return
@@ -99,7 +101,7 @@ cnat_start_controller() {
   [[ -f "${kubeconfig}" ]] || cnat_identity_kubeconfig "${kubeconfig}" cnat-controller || return
   port="$(cp_free_ports 1)"
   cp_spawn cnat-controller --kubeconfig "${kubeconfig}" --bind-address "127.0.0.1:${port}" \
-    --leader-elect --leader-elect-resource-namespace "${CNAT_NAMESPACE}" --workers 8 || return
+    --leader-elect --leader-elect-resource-namespace "${CNAT_NAMESPACE}" || return
   cp_wait cnat-controller "http://127.0.0.1:${port}/healthz" || return
   CNAT_CONTROLLER_URL="http://127.0.0.1:${port}"
   export CNAT_CONTROLLER_URL

@@ -13,6 +13,8 @@ import (
 // Options are cnat-controller's flags.
 type Options struct {
 	Kubeconfig  string
+	QPS         float32
+	Burst       int
 	Workers     int
 	BindAddress string
 	Resync      time.Duration
@@ -30,7 +32,9 @@ type Options struct {
 func NewOptions() *Options {
 	host, _ := os.Hostname()
 	return &Options{
-		Workers:       4,
+		QPS:           2000,
+		Burst:         2000,
+		Workers:       64,
 		BindAddress:   ":8080",
 		Resync:        10 * time.Minute,
 		LeaderElect:   true,
@@ -46,6 +50,8 @@ func NewOptions() *Options {
 // AddFlags adds the flags.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Kubeconfig of the cluster (with the cnat API aggregated); in-cluster config when empty.")
+	fs.Float32Var(&o.QPS, "kube-api-qps", o.QPS, "Requests per second to the API servers (Pods, Ats, events); many Ats due at once need many.")
+	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "Burst of requests to the API servers above --kube-api-qps.")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "Ats synced in parallel.")
 	fs.StringVar(&o.BindAddress, "bind-address", o.BindAddress, "Address of the HTTP server for /healthz and /metrics.")
 	fs.DurationVar(&o.Resync, "resync-period", o.Resync, "How often every At is looked at again even without a change.")
@@ -60,6 +66,9 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 
 // Validate checks the options.
 func (o *Options) Validate() error {
+	if o.QPS <= 0 || o.Burst < 1 {
+		return fmt.Errorf("--kube-api-qps and --kube-api-burst must be positive")
+	}
 	if o.Workers < 1 {
 		return fmt.Errorf("--workers must be at least 1, not %d", o.Workers)
 	}

@@ -50,6 +50,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
+	config.QPS, config.Burst = o.QPS, o.Burst
 	kubeClient, err := kubernetes.NewForConfig(config)
 	if err != nil {
 		return err

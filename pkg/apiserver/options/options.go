@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
@@ -49,6 +50,8 @@ type Options struct {
 	// Filled in by Complete.
 	standalone   bool
 	embeddedEtcd *embeddedetcd.Etcd
+	// standaloneAdmission holds the admission options standalone, where RecommendedOptions cannot apply them.
+	standaloneAdmission *standaloneAdmission
 }
 
 // NewOptions returns the default options: v1beta1 in storage, port 8443, data in ./cnat-data.
@@ -63,6 +66,8 @@ func NewOptions() *Options {
 	o.RecommendedOptions.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
 		v1beta1.SchemeGroupVersion, schema.GroupKind{Group: cnat.GroupName})
 	o.RecommendedOptions.SecureServing.BindPort = DefaultSecurePort
+	addCnatAdmissionPlugins(o.RecommendedOptions.Admission)
+	o.RecommendedOptions.ExtraAdmissionInitializers = cnatAdmissionInitializers
 	return o
 }
 
@@ -83,8 +88,8 @@ func (o *Options) AdminKubeconfig() string { return filepath.Join(o.DataDir, "ad
 //
 // Standalone (no --kubeconfig and not running in a cluster): no core cluster to delegate authentication,
 // authorization, admission webhooks or priority and fairness to. The server authenticates client
-// certificates of its own client CA, authorizes system:masters only, and listens on loopback unless
-// --bind-address says otherwise.
+// certificates of its own client CA, authorizes system:masters only, runs only its own admission plugins
+// (AtPolicy), and listens on loopback unless --bind-address says otherwise.
 func (o *Options) Complete() error {
 	ro := o.RecommendedOptions
 	o.standalone = ro.CoreAPI != nil && ro.CoreAPI.CoreAPIKubeconfigPath == "" && os.Getenv("KUBERNETES_SERVICE_HOST") == ""
@@ -112,7 +117,13 @@ func (o *Options) Complete() error {
 	}
 
 	ro.CoreAPI = nil
+	// AdmissionOptions.ApplyTo needs a core client: Config builds the standalone chain instead, and makes its
+	// initializers itself (RecommendedOptions.ApplyTo must not make a second, never used informer factory).
+	o.standaloneAdmission = &standaloneAdmission{ro.Admission}
 	ro.Admission = nil
+	ro.ExtraAdmissionInitializers = func(*genericapiserver.RecommendedConfig) ([]admission.PluginInitializer, error) {
+		return nil, nil
+	}
 	ro.Features.EnablePriorityAndFairness = false
 	ro.Authentication = nil // replaced by standalone.PKI.ApplyAuthentication in Config
 	ro.Authorization.RemoteKubeConfigFileOptional = true
@@ -134,6 +145,9 @@ func (o *Options) Validate() error {
 	errs = append(errs, o.ComponentGlobalsRegistry.Validate()...)
 	if o.DataDir == "" {
 		errs = append(errs, fmt.Errorf("--data-dir must not be empty"))
+	}
+	if o.standaloneAdmission != nil {
+		errs = append(errs, o.standaloneAdmission.Validate()...)
 	}
 	return utilerrors.NewAggregate(errs)
 }
@@ -169,6 +183,13 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	}
 	if o.standalone {
 		if err := pki.ApplyAuthentication(&serverConfig.Authentication, serverConfig.SecureServing); err != nil {
+			return nil, err
+		}
+		initializers, err := cnatAdmissionInitializers(serverConfig)
+		if err != nil {
+			return nil, err
+		}
+		if err := o.standaloneAdmission.ApplyTo(&serverConfig.Config, initializers...); err != nil {
 			return nil, err
 		}
 	}

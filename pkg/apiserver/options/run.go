@@ -22,11 +22,16 @@ func (o *Options) Run(ctx context.Context) error {
 			return err
 		}
 		defer o.embeddedEtcd.Close()
+		// Cancelled before Close (defers run last first), so that the watcher below does not take our own
+		// Close, after a failed start, for an etcd failure.
+		defer cancel()
 		go func() {
 			select {
 			case err := <-o.embeddedEtcd.Err():
-				klog.ErrorS(err, "Embedded etcd failed; stopping")
-				cancel()
+				if ctx.Err() == nil {
+					klog.ErrorS(err, "Embedded etcd failed; stopping")
+					cancel()
+				}
 			case <-ctx.Done():
 			}
 		}()

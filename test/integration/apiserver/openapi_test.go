@@ -20,13 +20,13 @@ func TestOpenAPI(t *testing.T) {
 	if err := json.Unmarshal(resp.body, &v2); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"info.programming-kubernetes.cnat.v1beta1.At", "info.programming-kubernetes.cnat.v1alpha1.At",
-		"info.programming-kubernetes.cnat.v1beta1.AtSpec", "info.programming-kubernetes.cnat.v1beta1.AtStatus"} {
+	for _, name := range []string{"com.github.programming-kubernetes.cnat.pkg.apis.cnat.v1beta1.At", "com.github.programming-kubernetes.cnat.pkg.apis.cnat.v1alpha1.At",
+		"com.github.programming-kubernetes.cnat.pkg.apis.cnat.v1beta1.AtSpec", "com.github.programming-kubernetes.cnat.pkg.apis.cnat.v1beta1.AtStatus"} {
 		if _, ok := v2.Definitions[name]; !ok {
 			t.Errorf("/openapi/v2 has no %s", name)
 		}
 	}
-	if _, ok := v2.Definitions["info.programming-kubernetes.cnat.v1beta1.AtSpec"].Properties["command"]; !ok {
+	if _, ok := v2.Definitions["com.github.programming-kubernetes.cnat.pkg.apis.cnat.v1beta1.AtSpec"].Properties["command"]; !ok {
 		t.Error("v2 AtSpec has no command")
 	}
 
@@ -44,7 +44,7 @@ func TestOpenAPI(t *testing.T) {
 		if err := json.Unmarshal(resp.body, &v3); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := v3.Components.Schemas["info.programming-kubernetes.cnat."+version+".At"]; !ok {
+		if _, ok := v3.Components.Schemas["com.github.programming-kubernetes.cnat.pkg.apis.cnat."+version+".At"]; !ok {
 			t.Errorf("%s has no At schema", path)
 		}
 	}

@@ -33,7 +33,10 @@ type Server struct {
 	PKI    standalone.PKI
 
 	cancel context.CancelFunc
-	done   chan error
+	// done is closed when the command has returned, with its error in err: both waitReady and Stop wait
+	// for it, so it cannot be a value only one of them receives.
+	done chan struct{}
+	err  error
 }
 
 // StartT is Start for one test: it fails the test if the server does not start, and stops it when the test
@@ -57,14 +60,17 @@ func Start(dataDir string, flags ...string) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{DataDir: dataDir, URL: "https://127.0.0.1:" + strconv.Itoa(port), PKI: standalone.NewPKI(dataDir),
-		cancel: cancel, done: make(chan error, 1)}
+		cancel: cancel, done: make(chan struct{})}
 
 	opts := options.NewOptions()
 	// Versions and feature gates of this server alone: a test process runs several servers, one after another.
 	opts.ComponentGlobalsRegistry = basecompatibility.NewComponentGlobalsRegistry()
 	cmd := app.NewCommand(ctx, opts)
 	cmd.SetArgs(append([]string{"--data-dir", dataDir, "--secure-port", strconv.Itoa(port)}, flags...))
-	go func() { s.done <- cmd.ExecuteContext(ctx) }()
+	go func() {
+		s.err = cmd.ExecuteContext(ctx)
+		close(s.done)
+	}()
 
 	if err := s.waitReady(60 * time.Second); err != nil {
 		s.Stop()
@@ -101,8 +107,8 @@ func (s *Server) waitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		select {
-		case err := <-s.done:
-			return fmt.Errorf("cnat-apiserver exited before it was ready: %v", err)
+		case <-s.done:
+			return fmt.Errorf("cnat-apiserver exited before it was ready: %v", s.err)
 		default:
 		}
 		resp, err := client.Get(s.URL + "/readyz")

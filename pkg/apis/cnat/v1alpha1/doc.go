@@ -8,6 +8,6 @@
 // +k8s:conversion-gen=github.com/programming-kubernetes/cnat/pkg/apis/cnat
 // +k8s:defaulter-gen=TypeMeta
 // +k8s:prerelease-lifecycle-gen=true
-// +k8s:openapi-model-package=info.programming-kubernetes.cnat.v1alpha1
+// +k8s:openapi-model-package=com.github.programming-kubernetes.cnat.pkg.apis.cnat.v1alpha1
 // +groupName=cnat.programming-kubernetes.info
 package v1alpha1

@@ -23,20 +23,20 @@ package v1alpha1
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in At) OpenAPIModelName() string {
-	return "info.programming-kubernetes.cnat.v1alpha1.At"
+	return "com.github.programming-kubernetes.cnat.pkg.apis.cnat.v1alpha1.At"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in AtList) OpenAPIModelName() string {
-	return "info.programming-kubernetes.cnat.v1alpha1.AtList"
+	return "com.github.programming-kubernetes.cnat.pkg.apis.cnat.v1alpha1.AtList"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in AtSpec) OpenAPIModelName() string {
-	return "info.programming-kubernetes.cnat.v1alpha1.AtSpec"
+	return "com.github.programming-kubernetes.cnat.pkg.apis.cnat.v1alpha1.AtSpec"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in AtStatus) OpenAPIModelName() string {
-	return "info.programming-kubernetes.cnat.v1alpha1.AtStatus"
+	return "com.github.programming-kubernetes.cnat.pkg.apis.cnat.v1alpha1.AtStatus"
 }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# make bench: benchmarks on a local control plane of their own (_output/bench), printing figures. Not tests:
+# the numbers depend on the machine; compare figures of one run with each other.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CP_RUN_DIR="${ROOT}/_output/bench"
+
+"${ROOT}/hack/local-down.sh" >/dev/null 2>&1 || true
+trap '"${ROOT}/hack/local-down.sh" >/dev/null 2>&1 || true' EXIT
+"${ROOT}/hack/local-up.sh" >/dev/null
+# shellcheck source=/dev/null
+source "${CP_RUN_DIR}/env"
+
+# cpu_seconds: CPU time (user+system) each component has used so far, from /proc.
+cpu_seconds() {
+  local f name pid ticks
+  ticks="$(getconf CLK_TCK)"
+  for f in "${CP_RUN_DIR}"/pids/*.pid; do
+    name="$(basename "${f}" .pid)"
+    pid="$(<"${f}")"
+    awk -v n="${name}" -v t="${ticks}" '{printf "%s %.2f\n", n, ($14+$15)/t}' "/proc/${pid}/stat" 2>/dev/null || true
+  done
+}
+
+echo "== cnat-controller: lag from schedule to Pod and to Running"
+(cd "${ROOT}" && go build -o "${ROOT}/_output/bin/controllerlag" ./test/bench/controllerlag)
+before="$(cpu_seconds)"
+"${ROOT}/_output/bin/controllerlag" --kubeconfig "${KUBECONFIG}" "$@"
+echo
+echo "CPU seconds used during the run, by component (2 cores shared by all):"
+join <(sort <<<"${before}") <(cpu_seconds | sort) | awk '{printf "  %-24s %6.1f\n", $1, $3-$2}'
+

@@ -1,0 +1,52 @@
+package options
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/admission"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+	"k8s.io/client-go/rest"
+
+	"github.com/programming-kubernetes/cnat/pkg/admission/cnatinitializer"
+	"github.com/programming-kubernetes/cnat/pkg/admission/plugin/atpolicy"
+	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
+	informers "github.com/programming-kubernetes/cnat/pkg/generated/informers/externalversions"
+)
+
+// cnatAdmissionPlugins are the server's own admission plugins, in the order they run after the generic
+// ones. They need nothing but the server itself, so they run standalone too.
+var cnatAdmissionPlugins = []string{atpolicy.PluginName}
+
+// addCnatAdmissionPlugins registers the server's own admission plugins, enabled by default.
+func addCnatAdmissionPlugins(a *genericoptions.AdmissionOptions) {
+	atpolicy.Register(a.Plugins)
+	a.RecommendedPluginOrder = append(a.RecommendedPluginOrder, cnatAdmissionPlugins...)
+}
+
+// cnatAdmissionInitializers gives the server's own plugins a shared informer factory of the generated
+// clientset, over the server's loopback connection. The factory starts once the server serves (a
+// post-start hook): the informers list and watch this very server.
+func cnatAdmissionInitializers(c *genericapiserver.RecommendedConfig) ([]admission.PluginInitializer, error) {
+	loopback := rest.CopyConfig(c.LoopbackClientConfig)
+	// The At types have no protobuf encoding, and the server does not offer it.
+	loopback.ContentType = runtime.ContentTypeJSON
+	client, err := versioned.NewForConfig(loopback)
+	if err != nil {
+		return nil, fmt.Errorf("admission: cnat client over the loopback connection: %w", err)
+	}
+	// No resync: the plugins only read the caches; a resync would replay them to event handlers nobody has.
+	factory := informers.NewSharedInformerFactory(client, 0)
+	err = c.AddPostStartHook("start-cnat-admission-informers", func(hook genericapiserver.PostStartHookContext) error {
+		factory.Start(hook.Done())
+		// The hook (and so /readyz) completes once the caches are synced: until then the plugins that read
+		// them refuse the requests they would count.
+		factory.WaitForCacheSync(hook.Done())
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []admission.PluginInitializer{cnatinitializer.New(factory)}, nil
+}

@@ -1,0 +1,211 @@
+// Command controllerlag measures how late cnat-controller acts: it creates many Ats due in the same second
+// on a running cluster (hack/local-up.sh) and prints, from the watch events it receives, the lag from the
+// schedule to each Pod's creation and to each At's status Running. A benchmark that prints figures, not a
+// test: the machine it runs on decides the numbers.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
+	"github.com/programming-kubernetes/cnat/pkg/controller"
+	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
+)
+
+func main() {
+	kubeconfig := flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the cluster")
+	count := flag.Int("ats", 1000, "Ats due in the same second")
+	lead := flag.Duration("lead", 30*time.Second, "how far ahead the common schedule lies (time to create them all)")
+	target := flag.Duration("target", time.Second, "p99 target for both lags")
+	flag.Parse()
+	if err := run(*kubeconfig, *count, *lead, *target); err != nil {
+		fmt.Fprintln(os.Stderr, "controllerlag:", err)
+		os.Exit(1)
+	}
+}
+
+func run(kubeconfig string, count int, lead, target time.Duration) error {
+	ctx := context.Background()
+	config, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return err
+	}
+	config.QPS, config.Burst = 1000, 1000
+	kube := kubernetes.NewForConfigOrDie(config)
+	atConfig := *config
+	atConfig.ContentType = runtime.ContentTypeJSON
+	ats := versioned.NewForConfigOrDie(&atConfig)
+
+	ns := "bench-lag-" + rand.String(5)
+	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	defer func() { _ = kube.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) }()
+	waitForServiceAccount(ctx, kube, ns)
+
+	// Watch first, so that no event is missed; each event is timed when it arrives.
+	podWatch, err := kube.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{LabelSelector: controller.AtLabel})
+	if err != nil {
+		return err
+	}
+	atWatch, err := ats.CnatV1beta1().Ats(ns).Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	podSeen, runningSeen := map[string]time.Time{}, map[string]time.Time{}
+	var mu sync.Mutex
+	record := func(w watch.Interface, seen map[string]time.Time, key func(runtime.Object) (string, bool)) {
+		for e := range w.ResultChan() {
+			if e.Type != watch.Added && e.Type != watch.Modified {
+				continue
+			}
+			now := time.Now()
+			if k, ok := key(e.Object); ok {
+				mu.Lock()
+				if _, dup := seen[k]; !dup {
+					seen[k] = now
+				}
+				mu.Unlock()
+			}
+		}
+	}
+	go record(podWatch, podSeen, func(o runtime.Object) (string, bool) {
+		pod := o.(*corev1.Pod)
+		return pod.Labels[controller.AtLabel], true
+	})
+	go record(atWatch, runningSeen, func(o runtime.Object) (string, bool) {
+		at := o.(*v1beta1.At)
+		return at.Name, at.Status.Phase == v1beta1.AtRunning
+	})
+
+	schedule := time.Now().Add(lead).Truncate(time.Second)
+	fmt.Printf("creating %d Ats due at %s in namespace %s\n", count, schedule.Format(time.RFC3339), ns)
+	created := time.Now()
+	if err := createAts(ctx, ats, ns, count, schedule); err != nil {
+		return err
+	}
+	fmt.Printf("created in %.1fs; schedule in %.1fs\n", time.Since(created).Seconds(), time.Until(schedule).Seconds())
+	if time.Now().After(schedule) {
+		return fmt.Errorf("creating the Ats took past the schedule: raise -lead")
+	}
+
+	deadline := schedule.Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		done := len(runningSeen) == count && len(podSeen) == count
+		mu.Unlock()
+		if done {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	podWatch.Stop()
+	atWatch.Stop()
+	mu.Lock()
+	defer mu.Unlock()
+
+	fmt.Printf("\n%d Ats due in the same second (%s)\n", count, schedule.Format(time.RFC3339))
+	fmt.Printf("%-28s %6s %8s %8s %8s %8s %8s\n", "lag from schedule to", "seen", "p50", "p90", "p99", "max", "target")
+	pass := true
+	for _, row := range []struct {
+		name string
+		seen map[string]time.Time
+	}{{"Pod created (watch)", podSeen}, {"At Running (watch)", runningSeen}} {
+		lags := lagsOf(row.seen, schedule)
+		p99 := percentile(lags, 0.99)
+		ok := len(lags) == count && p99 <= target
+		pass = pass && ok
+		fmt.Printf("%-28s %6d %8s %8s %8s %8s %8s\n", row.name, len(lags), fmtDur(percentile(lags, 0.5)),
+			fmtDur(percentile(lags, 0.9)), fmtDur(p99), fmtDur(percentile(lags, 1)), map[bool]string{true: "met", false: "MISSED"}[ok])
+	}
+	fmt.Printf("p99 target %s: %s\n", target, map[bool]string{true: "met", false: "MISSED"}[pass])
+	return nil
+}
+
+// createAts creates the Ats from 16 workers.
+func createAts(ctx context.Context, ats versioned.Interface, ns string, count int, schedule time.Time) error {
+	names := make(chan int)
+	errs := make(chan error, 16)
+	var wg sync.WaitGroup
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range names {
+				at := &v1beta1.At{
+					ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("at-%04d", i)},
+					Spec:       v1beta1.AtSpec{Schedule: metav1.NewTime(schedule), Command: []string{"true"}, Image: "busybox"},
+				}
+				if _, err := ats.CnatV1beta1().Ats(ns).Create(ctx, at, metav1.CreateOptions{}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < count; i++ {
+		select {
+		case names <- i:
+		case err := <-errs:
+			close(names)
+			return err
+		}
+	}
+	close(names)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}
+
+// waitForServiceAccount: Pods of a new namespace are refused until its default ServiceAccount exists.
+func waitForServiceAccount(ctx context.Context, kube kubernetes.Interface, ns string) {
+	for i := 0; i < 100; i++ {
+		if _, err := kube.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func lagsOf(seen map[string]time.Time, schedule time.Time) []time.Duration {
+	lags := make([]time.Duration, 0, len(seen))
+	for _, t := range seen {
+		lags = append(lags, t.Sub(schedule))
+	}
+	sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
+	return lags
+}
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p*float64(len(sorted))+0.5) - 1
+	if i < 0 {
+		i = 0
+	}
+	if i >= len(sorted) {
+		i = len(sorted) - 1
+	}
+	return sorted[i]
+}
+
+func fmtDur(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds()) }
