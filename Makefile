@@ -2,17 +2,17 @@
 GO ?= go
 BIN := _output/bin
 
-.PHONY: all build run test test-unit test-integration verify codegen clean
+.PHONY: all build run test test-unit test-integration test-e2e bench verify codegen clean
 
 all: build
 
-build: ## cnat-apiserver into _output/bin
-	$(GO) build -o $(BIN)/cnat-apiserver ./cmd/cnat-apiserver
+build: ## cnat-apiserver and cnat-controller into _output/bin
+	$(GO) build -o $(BIN)/ ./cmd/cnat-apiserver ./cmd/cnat-controller
 
 run: ## standalone on the embedded default: https://127.0.0.1:8443, data in ./cnat-data
 	$(GO) run ./cmd/cnat-apiserver
 
-test: ## everything: unit, integration (real server, embedded etcd)
+test: ## everything: unit, integration (real server, embedded etcd), e2e (real control plane, real kubectl)
 	$(GO) test -count=1 ./...
 
 test-unit:
@@ -20,6 +20,12 @@ test-unit:
 
 test-integration:
 	$(GO) test -count=1 ./test/integration/...
+
+test-e2e: ## builds kube-apiserver, etcd, kube-controller-manager once (minutes), then runs against them
+	$(GO) test -count=1 ./test/e2e/...
+
+bench: ## benchmarks on a local control plane of their own; they print figures, they are not tests
+	hack/bench.sh
 
 verify: ## generated code up to date, gofmt, go vet
 	hack/verify-codegen.sh
