@@ -14,6 +14,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/rand"
@@ -57,40 +58,59 @@ func run(kubeconfig string, count int, lead, target time.Duration) error {
 	defer func() { _ = kube.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) }()
 	waitForServiceAccount(ctx, kube, ns)
 
-	// Watch first, so that no event is missed; each event is timed when it arrives.
-	podWatch, err := kube.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{LabelSelector: controller.AtLabel})
-	if err != nil {
-		return err
-	}
-	atWatch, err := ats.CnatV1beta1().Ats(ns).Watch(ctx, metav1.ListOptions{})
-	if err != nil {
-		return err
-	}
+	// Watch first, so that no event is missed; each event is timed when it arrives. A watch the server ends
+	// (a slow consumer on a busy machine) is resumed from the last resourceVersion seen.
 	podSeen, runningSeen := map[string]time.Time{}, map[string]time.Time{}
 	var mu sync.Mutex
-	record := func(w watch.Interface, seen map[string]time.Time, key func(runtime.Object) (string, bool)) {
-		for e := range w.ResultChan() {
-			if e.Type != watch.Added && e.Type != watch.Modified {
-				continue
-			}
-			now := time.Now()
-			if k, ok := key(e.Object); ok {
-				mu.Lock()
-				if _, dup := seen[k]; !dup {
-					seen[k] = now
-				}
-				mu.Unlock()
-			}
-		}
+	watchCtx, stopWatches := context.WithCancel(ctx)
+	defer stopWatches()
+	podWatch := func(rv string) (watch.Interface, error) {
+		return kube.CoreV1().Pods(ns).Watch(watchCtx, metav1.ListOptions{LabelSelector: controller.AtLabel, ResourceVersion: rv})
 	}
-	go record(podWatch, podSeen, func(o runtime.Object) (string, bool) {
-		pod := o.(*corev1.Pod)
-		return pod.Labels[controller.AtLabel], true
-	})
-	go record(atWatch, runningSeen, func(o runtime.Object) (string, bool) {
+	atWatch := func(rv string) (watch.Interface, error) {
+		return ats.CnatV1beta1().Ats(ns).Watch(watchCtx, metav1.ListOptions{ResourceVersion: rv})
+	}
+	record := func(open func(string) (watch.Interface, error), seen map[string]time.Time, key func(runtime.Object) (string, bool)) error {
+		w, err := open("")
+		if err != nil {
+			return err
+		}
+		go func() {
+			rv := ""
+			for watchCtx.Err() == nil {
+				for e := range w.ResultChan() {
+					if e.Type != watch.Added && e.Type != watch.Modified {
+						continue
+					}
+					now := time.Now()
+					obj, _ := meta.Accessor(e.Object)
+					rv = obj.GetResourceVersion()
+					if k, ok := key(e.Object); ok {
+						mu.Lock()
+						if _, dup := seen[k]; !dup {
+							seen[k] = now
+						}
+						mu.Unlock()
+					}
+				}
+				if w, err = open(rv); err != nil {
+					return
+				}
+			}
+		}()
+		return nil
+	}
+	if err := record(podWatch, podSeen, func(o runtime.Object) (string, bool) {
+		return o.(*corev1.Pod).Labels[controller.AtLabel], true
+	}); err != nil {
+		return err
+	}
+	if err := record(atWatch, runningSeen, func(o runtime.Object) (string, bool) {
 		at := o.(*v1beta1.At)
 		return at.Name, at.Status.Phase == v1beta1.AtRunning
-	})
+	}); err != nil {
+		return err
+	}
 
 	schedule := time.Now().Add(lead).Truncate(time.Second)
 	fmt.Printf("creating %d Ats due at %s in namespace %s\n", count, schedule.Format(time.RFC3339), ns)
@@ -113,8 +133,7 @@ func run(kubeconfig string, count int, lead, target time.Duration) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	podWatch.Stop()
-	atWatch.Stop()
+	stopWatches()
 	mu.Lock()
 	defer mu.Unlock()
 
