@@ -49,7 +49,6 @@ func (c completedConfig) New() (*CnatServer, error) {
 	s := &CnatServer{GenericAPIServer: genericServer}
 
 	apiGroupInfo := genericapiserver.NewDefaultAPIGroupInfo(cnat.GroupName, Scheme, metav1.ParameterCodec, Codecs)
-	apiGroupInfo.NegotiatedSerializer = withoutProtobuf{Codecs}
 
 	ats, atsStatus, err := atstorage.NewStorage(Scheme, c.GenericConfig.RESTOptionsGetter)
 	if err != nil {

@@ -30,20 +30,3 @@ func init() {
 		&metav1.APIResourceList{},
 	)
 }
-
-// withoutProtobuf is a NegotiatedSerializer that does not offer protobuf. The At types have no generated
-// protobuf marshalers yet: offering protobuf would answer 406 (or 500) to clients that prefer it, even when
-// they also accept JSON, and break namespace deletion and garbage collection, which prefer it.
-type withoutProtobuf struct {
-	runtime.NegotiatedSerializer
-}
-
-func (s withoutProtobuf) SupportedMediaTypes() []runtime.SerializerInfo {
-	var infos []runtime.SerializerInfo
-	for _, info := range s.NegotiatedSerializer.SupportedMediaTypes() {
-		if info.MediaType != runtime.ContentTypeProtobuf {
-			infos = append(infos, info)
-		}
-	}
-	return infos
-}

@@ -97,21 +97,3 @@ func TestStaleUpdateConflicts(t *testing.T) {
 		t.Errorf("stale update changed the At: %v", got.Labels)
 	}
 }
-
-// TestProtobufIsNotOffered: At has no protobuf encoding yet, so a client that prefers protobuf but accepts
-// JSON gets JSON, not 406, and discovery does not claim protobuf.
-func TestProtobufIsNotOffered(t *testing.T) {
-	ns := namespace(t)
-	if resp := do(t, nil, http.MethodPost, atsPath("v1beta1", ns), "application/json", body("proto")); resp.code != 201 {
-		t.Fatalf("create: %d %s", resp.code, resp.body)
-	}
-	for _, path := range []string{atsPath("v1beta1", ns), atsPath("v1beta1", ns) + "/proto"} {
-		resp := do(t, nil, http.MethodGet, path, "", nil, "Accept", "application/vnd.kubernetes.protobuf, application/json")
-		if resp.code != 200 || !strings.HasPrefix(resp.header.Get("Content-Type"), "application/json") {
-			t.Errorf("%s: %d %s, want 200 JSON", path, resp.code, resp.header.Get("Content-Type"))
-		}
-	}
-	if resp := do(t, nil, http.MethodGet, atsPath("v1beta1", ns), "", nil, "Accept", "application/vnd.kubernetes.protobuf"); resp.code != 406 {
-		t.Errorf("protobuf only: %d, want 406 Not Acceptable", resp.code)
-	}
-}

@@ -25,6 +25,12 @@ func TestRoundTripTypes(t *testing.T) {
 	roundtrip.RoundTripTestForAPIGroup(t, Install, cnatfuzzer.Funcs)
 }
 
+// TestRoundTripTypesProtobuf is TestRoundTripTypes through protobuf, the encoding of clients that prefer it
+// and of etcd with --storage-media-type=application/vnd.kubernetes.protobuf.
+func TestRoundTripTypesProtobuf(t *testing.T) {
+	roundtrip.RoundTripProtobufTestForAPIGroup(t, Install, cnatfuzzer.Funcs)
+}
+
 // TestExternalRoundTripThroughInternal fuzzes objects of each version and converts them to the internal
 // version and back, as the server does for every write and read in that version.
 func TestExternalRoundTripThroughInternal(t *testing.T) {
