@@ -12,8 +12,9 @@ build: ## cnat-apiserver and cnat-controller into _output/bin
 run: ## standalone on the embedded default: https://127.0.0.1:8443, data in ./cnat-data
 	$(GO) run ./cmd/cnat-apiserver
 
-test: ## everything: unit, integration (real server, embedded etcd), e2e (real control plane, real kubectl)
-	$(GO) test -count=1 ./...
+test: ## everything: unit, integration (real server, embedded etcd), then e2e (real control plane, real kubectl)
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /test/e2e)
+	$(GO) test -count=1 ./test/e2e/...
 
 test-unit:
 	$(GO) test -count=1 ./pkg/... ./cmd/...
