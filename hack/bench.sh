@@ -30,3 +30,14 @@ echo
 echo "CPU seconds used during the run, by component (2 cores shared by all):"
 join <(sort <<<"${before}") <(cpu_seconds | sort) | awk '{printf "  %-24s %6.1f\n", $1, $3-$2}'
 
+
+echo
+echo "== cnat-apiserver against the same At as a CRD of kube-apiserver (peer) and etcd alone (floor)"
+(cd "${ROOT}" && go build -o "${ROOT}/_output/bin/apiserverload" ./test/bench/apiserverload)
+mkdir -p "${CP_RUN_DIR}/profiles"
+before="$(cpu_seconds)"
+"${ROOT}/_output/bin/apiserverload" --cpu-profile-dir "${CP_RUN_DIR}/profiles"
+echo
+echo "CPU seconds used during the run, by component (2 cores shared by all):"
+join <(sort <<<"${before}") <(cpu_seconds | sort) | awk '{printf "  %-24s %6.1f\n", $1, $3-$2}'
+echo "CPU profiles of cnat-apiserver (go tool pprof -top <file>): ${CP_RUN_DIR}/profiles"

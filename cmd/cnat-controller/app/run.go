@@ -60,9 +60,11 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	// The At types are served as JSON (the aggregated API offers no protobuf for them).
+	// Ats in protobuf too: cnat-apiserver serves it for At, AtList and watch events; JSON stays acceptable for
+	// anything without a protobuf form.
 	atConfig := rest.CopyConfig(config)
-	atConfig.ContentType = runtime.ContentTypeJSON
+	atConfig.ContentType = runtime.ContentTypeProtobuf
+	atConfig.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	atClient, err := versioned.NewForConfig(atConfig)
 	if err != nil {
 		return err

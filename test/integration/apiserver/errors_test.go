@@ -42,7 +42,8 @@ func TestBadInput(t *testing.T) {
 			[]byte(`{"apiVersion":"cnat.programming-kubernetes.info/v1beta1","kind":"At","metadata":{"name":"soon"},"spec":{"schedule":"next tuesday","command":["true"]}}`),
 			400, nil},
 		{"body over the limit", http.MethodPost, beta, "application/json", huge, 413, nil},
-		{"protobuf body", http.MethodPost, beta, "application/vnd.kubernetes.protobuf", []byte("k8s\x00"), 415, nil},
+		{"empty protobuf envelope", http.MethodPost, beta, "application/vnd.kubernetes.protobuf", []byte("k8s\x00"), 400, nil},
+		{"media type not spoken", http.MethodPost, beta, "text/plain", []byte("an At, please"), 415, nil},
 		{"unknown field selector", http.MethodGet, beta + "?fieldSelector=spec.image%3Dx", "", nil, 400, nil},
 		{"unknown version", http.MethodGet, "/apis/cnat.programming-kubernetes.info/v2/namespaces/" + ns + "/ats", "", nil, 404, nil},
 	}

@@ -1,0 +1,197 @@
+// Command apiserverload compares cnat-apiserver with the same At as a CustomResourceDefinition of
+// kube-apiserver (the peer) and with etcd alone (the floor), on one local control plane (hack/local-up.sh),
+// in one run: create, get, list, update, delete with concurrent workers, watch fan-out, and memory. It prints
+// tables; run it through `make bench` (hack/bench.sh).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
+)
+
+type options struct {
+	kubeconfig, cnatURL, etcdURL, runDir string
+	workers, small, objects              int
+	smallLists, largeLists               int
+	watchers, watchEvents                int
+	profileDir, profileBackend           string
+	profileSeconds                       int
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "admin kubeconfig of the control plane")
+	flag.StringVar(&o.cnatURL, "cnat-url", os.Getenv("CNAT_APISERVER_URL"), "cnat-apiserver's own URL, for the direct client")
+	flag.StringVar(&o.etcdURL, "etcd-url", os.Getenv("CP_ETCD_URL"), "the control plane's etcd, for the floor")
+	flag.StringVar(&o.runDir, "run-dir", os.Getenv("CP_RUN_DIR"), "local-up's run dir (pid files, for memory)")
+	flag.IntVar(&o.workers, "workers", 16, "concurrent clients per workload")
+	flag.IntVar(&o.small, "small", 2000, "objects of the first list (and of get and update)")
+	flag.IntVar(&o.objects, "objects", 10000, "objects of the second list (and of delete, and for memory)")
+	flag.IntVar(&o.smallLists, "small-lists", 64, "lists of the small namespace")
+	flag.IntVar(&o.largeLists, "large-lists", 32, "lists of the large namespace")
+	flag.IntVar(&o.watchers, "watchers", 100, "watchers of the fan-out")
+	flag.IntVar(&o.watchEvents, "watch-events", 500, "objects created while the watchers watch")
+	flag.StringVar(&o.profileDir, "cpu-profile-dir", "", "if set, CPU profiles of cnat-apiserver during create and the large list")
+	flag.IntVar(&o.profileSeconds, "cpu-profile-seconds", 10, "length of each CPU profile")
+	flag.StringVar(&o.profileBackend, "profile-backend", "cnat-direct", "the backend whose workloads are profiled")
+	flag.Parse()
+	if err := run(context.Background(), o); err != nil {
+		fmt.Fprintln(os.Stderr, "apiserverload:", err)
+		os.Exit(1)
+	}
+}
+
+// backend is one way of storing Ats, with a store for the measured namespace and one for the fan-out.
+type backend struct {
+	name      string
+	newStore  func(namespace string, objects int) store
+	component string // whose memory grows with the objects ("" for none)
+}
+
+func run(ctx context.Context, o options) error {
+	base, err := clientcmd.BuildConfigFromFlags("", o.kubeconfig)
+	if err != nil {
+		return err
+	}
+	base.QPS, base.Burst = -1, 0
+	base.Timeout = 2 * time.Minute
+	kube := kubernetes.NewForConfigOrDie(base)
+	dyn := dynamic.NewForConfigOrDie(base)
+	if err := installCRD(ctx, dyn); err != nil {
+		return err
+	}
+	etcd, err := clientv3.New(clientv3.Config{Endpoints: []string{o.etcdURL}, DialTimeout: 10 * time.Second})
+	if err != nil {
+		return err
+	}
+	defer etcd.Close()
+	value, err := storedAt(runtime.ContentTypeProtobuf)
+	if err != nil {
+		return err
+	}
+
+	jsonConfig := rest.CopyConfig(base)
+	jsonConfig.ContentType = runtime.ContentTypeJSON
+	protoConfig := withProtobuf(base)
+	direct := withProtobuf(base)
+	direct.Host = o.cnatURL // the cluster CA signed its serving certificate; delegated authn accepts the admin's
+	cnat := func(config *rest.Config) func(string, int) store {
+		client := versioned.NewForConfigOrDie(config).CnatV1beta1()
+		return func(ns string, n int) store { return newCnatStore(client, ns, n) }
+	}
+	backends := []backend{
+		{name: peer, component: "kube-apiserver", newStore: func(ns string, n int) store { return newCRDStore(dyn, ns, n) }},
+		{name: floor, newStore: func(ns string, n int) store { return newEtcdStore(etcd, ns, n, value) }},
+		{name: "cnat-agg-json", component: "cnat-apiserver", newStore: cnat(jsonConfig)},
+		{name: "cnat-agg-proto", component: "cnat-apiserver", newStore: cnat(protoConfig)},
+		{name: "cnat-direct", component: "cnat-apiserver", newStore: cnat(direct)},
+	}
+	profiler := newProfiler(o.profileDir, o.profileSeconds, direct)
+
+	names := make([]string, len(backends))
+	results := map[string]map[string]result{}
+	fanOuts := map[string]fanOut{}
+	memory := map[string][2]float64{} // backend: RSS before its objects, RSS with them (MiB)
+	workloads := []string{"create", "get", fmt.Sprintf("list %d", o.small), "update", fmt.Sprintf("list %d", o.objects), "delete"}
+	for _, w := range workloads {
+		results[w] = map[string]result{}
+	}
+	start := time.Now()
+	// Namespaces of this run only: an earlier run on the same control plane may have left objects behind.
+	run := strconv.FormatInt(start.Unix(), 36)
+	for i, b := range backends {
+		names[i] = b.name
+		namespace := "bench-" + b.name + "-" + run
+		for _, ns := range []string{namespace, namespace + "-watch"} {
+			if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !isAlreadyExists(err) {
+				return err
+			}
+		}
+		before, _ := rssMiB(o.runDir, b.component)
+		s := b.newStore(namespace, o.objects)
+		profile := profiler.forBackend(b.name == o.profileBackend)
+		fmt.Fprintf(os.Stderr, "%s: %s\n", time.Since(start).Round(time.Second), b.name)
+
+		created, err := runOps(ctx, o.workers, 0, o.small, s.create)
+		if err != nil {
+			return fmt.Errorf("%s create: %w", b.name, err)
+		}
+		if results["get"][b.name], err = runOps(ctx, o.workers, 0, o.small, s.get); err != nil {
+			return fmt.Errorf("%s get: %w", b.name, err)
+		}
+		if results[workloads[2]][b.name], err = runOps(ctx, o.workers, 0, o.smallLists, listing(s, o.small)); err != nil {
+			return fmt.Errorf("%s list: %w", b.name, err)
+		}
+		if results["update"][b.name], err = runOps(ctx, o.workers, 0, o.small, s.update); err != nil {
+			return fmt.Errorf("%s update: %w", b.name, err)
+		}
+		stop := profile("create")
+		more, err := runOps(ctx, o.workers, o.small, o.objects, s.create)
+		stop()
+		if err != nil {
+			return fmt.Errorf("%s create: %w", b.name, err)
+		}
+		results["create"][b.name] = merge(created, more)
+		stop = profile("list")
+		results[workloads[4]][b.name], err = runOps(ctx, o.workers, 0, o.largeLists, listing(s, o.objects))
+		stop()
+		if err != nil {
+			return fmt.Errorf("%s list: %w", b.name, err)
+		}
+		after, _ := rssMiB(o.runDir, b.component)
+		memory[b.name] = [2]float64{before, after}
+		if results["delete"][b.name], err = runOps(ctx, o.workers, 0, o.objects, s.delete); err != nil {
+			return fmt.Errorf("%s delete: %w", b.name, err)
+		}
+		if fanOuts[b.name], err = watchFanOut(ctx, b.newStore(namespace+"-watch", o.watchEvents), o.watchers, o.watchEvents, o.workers, 60*time.Second); err != nil {
+			return fmt.Errorf("%s watch: %w", b.name, err)
+		}
+	}
+
+	fmt.Printf("%d workers, %d objects (lists of %d and %d), %d watchers × %d events, in %s\n\n",
+		o.workers, o.objects, o.small, o.objects, o.watchers, o.watchEvents, time.Since(start).Round(time.Second))
+	printTable(os.Stdout, workloads, names, results)
+	fmt.Println()
+	printFanOut(os.Stdout, names, fanOuts)
+	fmt.Println()
+	fmt.Printf("memory (VmRSS, MiB) with %d objects:\n", o.objects)
+	for _, b := range backends {
+		if m, ok := memory[b.name]; ok && b.component != "" {
+			fmt.Printf("  %-16s %-15s %7.0f before, %7.0f with them: %+7.0f\n", b.name, b.component, m[0], m[1], m[1]-m[0])
+		}
+	}
+	return nil
+}
+
+func withProtobuf(base *rest.Config) *rest.Config {
+	config := rest.CopyConfig(base)
+	config.ContentType = runtime.ContentTypeProtobuf
+	config.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	return config
+}
+
+// listing is a list that must return exactly want objects.
+func listing(s store, want int) func(context.Context, int) error {
+	return func(ctx context.Context, _ int) error {
+		got, err := s.list(ctx)
+		if err != nil {
+			return err
+		}
+		return mustCount(got, want)
+	}
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+)
+
+const (
+	peer  = "crd"
+	floor = "etcd"
+)
+
+// printTable prints one row per workload and backend: throughput and latency, and each as a ratio to the
+// peer's and to the floor's. A throughput ratio above 1 is faster; a latency ratio below 1 is faster.
+func printTable(out io.Writer, workloads []string, backends []string, results map[string]map[string]result) {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "workload\tbackend\tops\tops/s\tp50\tp99\tops/s÷crd\tops/s÷etcd\tp50÷crd\tp99÷crd\tp50÷etcd\tp99÷etcd\t")
+	for _, workload := range workloads {
+		byBackend := results[workload]
+		for _, backend := range backends {
+			r, ok := byBackend[backend]
+			if !ok {
+				continue
+			}
+			p, f := byBackend[peer], byBackend[floor]
+			fmt.Fprintf(w, "%s\t%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", workload, backend, r.ops(), r.throughput(),
+				ms(r.p50()), ms(r.p99()),
+				ratio(r.throughput(), p.throughput()), ratio(r.throughput(), f.throughput()),
+				ratio(r.p50().Seconds(), p.p50().Seconds()), ratio(r.p99().Seconds(), p.p99().Seconds()),
+				ratio(r.p50().Seconds(), f.p50().Seconds()), ratio(r.p99().Seconds(), f.p99().Seconds()))
+		}
+	}
+	w.Flush()
+}
+
+func printFanOut(out io.Writer, backends []string, fanOuts map[string]fanOut) {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "watch fan-out\twatchers\tevents\tdelivered\tdrops\tseconds\tdeliveries/s\t÷crd\t÷etcd\t")
+	for _, backend := range backends {
+		f, ok := fanOuts[backend]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%.2f\t%.0f\t%s\t%s\t\n", backend, f.watchers, f.events, f.delivered, f.drops(),
+			f.elapsed.Seconds(), f.deliveriesPerSecond(),
+			ratio(f.deliveriesPerSecond(), fanOuts[peer].deliveriesPerSecond()),
+			ratio(f.deliveriesPerSecond(), fanOuts[floor].deliveriesPerSecond()))
+	}
+	w.Flush()
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
