@@ -84,7 +84,8 @@ cnat_start() {
     --tls-cert-file "${CNAT_DIR}/serving.crt" --tls-private-key-file "${CNAT_DIR}/serving.key" \
     --kubeconfig "${CNAT_DIR}/kubeconfig" \
     --etcd-servers "${CP_ETCD_URL}" --etcd-prefix /cnat \
-    --data-dir "${CNAT_DIR}/data" || return
+    --data-dir "${CNAT_DIR}/data" \
+    --shutdown-watch-termination-grace-period 5s || return
   cp_wait cnat-apiserver --cacert "${CP_CA_CERT}" "https://127.0.0.1:${port}/readyz" || return
   cnat_register "${port}" || return
   CNAT_APISERVER_URL="https://127.0.0.1:${port}"

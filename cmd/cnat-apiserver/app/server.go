@@ -49,9 +49,6 @@ authorization and admission webhooks to it.`,
 	}
 	cmd.SetContext(ctx)
 
-	flags := cmd.Flags()
-	o.AddFlags(flags)
-
 	// The cnat component: its version and feature gates. --emulated-version cnat=X and
 	// --feature-gates cnat:Feature=true address it.
 	_, _ = o.ComponentGlobalsRegistry.ComponentGlobalsOrRegister(apiserver.ComponentName,
@@ -64,7 +61,9 @@ authorization and admission webhooks to it.`,
 	// Emulating a cnat version emulates the kube version it was built with.
 	utilruntime.Must(o.ComponentGlobalsRegistry.SetVersionMapping(apiserver.ComponentName,
 		basecompatibility.DefaultKubeComponent, cnatToKubeVersion))
-	o.ComponentGlobalsRegistry.AddFlags(flags)
+	// The flags last: --emulated-version and --feature-gates (among the generic server's run flags) list the
+	// components registered above.
+	o.AddFlags(cmd.Flags())
 	return cmd
 }
 

@@ -46,3 +46,20 @@ func TestCnatToKubeVersion(t *testing.T) {
 		t.Errorf("cnat 2.0 maps to %v, want nil (unknown)", got)
 	}
 }
+
+// TestStandardFlagsKeepUpstreamNames: the flags a kube-apiserver operator knows exist under their names.
+func TestStandardFlagsKeepUpstreamNames(t *testing.T) {
+	o := options.NewOptions()
+	o.ComponentGlobalsRegistry = basecompatibility.NewComponentGlobalsRegistry()
+	cmd := NewCommand(context.Background(), o)
+	for _, name := range []string{"etcd-servers", "etcd-prefix", "storage-media-type", "secure-port", "bind-address",
+		"tls-cert-file", "tls-private-key-file", "kubeconfig", "authentication-kubeconfig", "authorization-kubeconfig",
+		"admission-control-config-file", "enable-admission-plugins", "disable-admission-plugins", "audit-log-path",
+		"enable-priority-and-fairness", "tracing-config-file", "feature-gates", "emulated-version",
+		"request-timeout", "max-requests-inflight", "shutdown-delay-duration", "shutdown-watch-termination-grace-period",
+		"data-dir"} {
+		if cmd.Flags().Lookup(name) == nil {
+			t.Errorf("no --%s", name)
+		}
+	}
+}

@@ -39,6 +39,9 @@ const (
 // Options are cnat-apiserver's command-line options.
 type Options struct {
 	RecommendedOptions *genericoptions.RecommendedOptions
+	// ServerRun holds the generic server's run flags kube-apiserver has too: --request-timeout,
+	// --max-requests-inflight, --shutdown-delay-duration, --shutdown-watch-termination-grace-period, ….
+	ServerRun *genericoptions.ServerRunOptions
 	// ComponentGlobalsRegistry holds the effective versions and feature gates of the cnat and kube components.
 	ComponentGlobalsRegistry basecompatibility.ComponentGlobalsRegistry
 	// DataDir holds the embedded etcd (without --etcd-servers) and, standalone, the certificates and the
@@ -62,6 +65,7 @@ func NewOptions() *Options {
 		ComponentGlobalsRegistry: compatibility.DefaultComponentGlobalsRegistry,
 		DataDir:                  DefaultDataDir,
 	}
+	o.ServerRun = genericoptions.NewServerRunOptionsForComponent(basecompatibility.DefaultKubeComponent, o.ComponentGlobalsRegistry)
 	// Store in v1beta1, the version that can say everything (v1alpha1 would need bookkeeping annotations).
 	o.RecommendedOptions.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
 		v1beta1.SchemeGroupVersion, schema.GroupKind{Group: cnat.GroupName})
@@ -77,6 +81,10 @@ func NewOptions() *Options {
 
 // AddFlags adds the flags of all options, the standard ones under their upstream names.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	// --emulated-version and --feature-gates parse into the registry the server will use, which a test may
+	// have set after NewOptions.
+	o.ServerRun.ComponentGlobalsRegistry = o.ComponentGlobalsRegistry
+	o.ServerRun.AddUniversalFlags(fs)
 	o.RecommendedOptions.AddFlags(fs)
 	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "Directory for the embedded etcd (used when --etcd-servers is "+
 		"not given) and, when standalone (no --kubeconfig), the certificates and admin.kubeconfig.")
@@ -96,6 +104,8 @@ func (o *Options) AdminKubeconfig() string { return filepath.Join(o.DataDir, "ad
 // (AtPolicy), and listens on loopback unless --bind-address says otherwise.
 func (o *Options) Complete() error {
 	ro := o.RecommendedOptions
+	// The registry may have been replaced after NewOptions (a test runs servers of their own).
+	o.ServerRun.ComponentGlobalsRegistry = o.ComponentGlobalsRegistry
 	o.standalone = ro.CoreAPI != nil && ro.CoreAPI.CoreAPIKubeconfigPath == "" && os.Getenv("KUBERNETES_SERVICE_HOST") == ""
 
 	if err := o.applyStorageMediaType(); err != nil {
@@ -149,6 +159,7 @@ func (o *Options) Complete() error {
 // Validate checks the completed options.
 func (o *Options) Validate() error {
 	errs := o.RecommendedOptions.Validate()
+	errs = append(errs, o.ServerRun.Validate()...)
 	errs = append(errs, o.ComponentGlobalsRegistry.Validate()...)
 	if o.DataDir == "" {
 		errs = append(errs, fmt.Errorf("--data-dir must not be empty"))
@@ -179,6 +190,10 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	serverConfig.OpenAPIConfig.Info.Title = "cnat"
 	serverConfig.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(cnatopenapi.GetOpenAPIDefinitions, namer)
 	serverConfig.OpenAPIV3Config.Info.Title = "cnat"
+	if err := o.ServerRun.ApplyTo(&serverConfig.Config); err != nil {
+		return nil, err
+	}
+	// ServerRun.ApplyTo set the kube component's version; the API lifecycle counts in cnat's (below).
 	version := o.ComponentGlobalsRegistry.EffectiveVersionFor(apiserver.ComponentName)
 	serverConfig.OpenAPIConfig.Info.Version = version.BinaryVersion().String()
 	serverConfig.OpenAPIV3Config.Info.Version = version.BinaryVersion().String()
