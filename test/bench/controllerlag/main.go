@@ -14,6 +14,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -55,7 +56,9 @@ func run(kubeconfig string, count int, lead, target time.Duration) error {
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		return err
 	}
-	defer func() { _ = kube.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) }()
+	// Deleting 1000 Ats and their Pods is work for the control plane: wait for it, so that it does not
+	// weigh on whatever is measured next.
+	defer deleteNamespace(kube, ns)
 	waitForServiceAccount(ctx, kube, ns)
 
 	// Watch first, so that no event is missed; each event is timed when it arrives. A watch the server ends
@@ -202,6 +205,21 @@ func waitForServiceAccount(ctx context.Context, kube kubernetes.Interface, ns st
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// deleteNamespace deletes ns and waits (up to two minutes) until it is gone.
+func deleteNamespace(kube kubernetes.Interface, ns string) {
+	ctx := context.Background()
+	if err := kube.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
+		fmt.Fprintln(os.Stderr, "deleting namespace", ns, err)
+		return
+	}
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		if _, err := kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			return
+		}
+	}
+	fmt.Fprintln(os.Stderr, "namespace", ns, "still terminating after 2 minutes")
 }
 
 func lagsOf(seen map[string]time.Time, schedule time.Time) []time.Duration {
