@@ -37,18 +37,21 @@ func IsBookkeepingAnnotation(key string) bool {
 	return strings.HasPrefix(key, bookkeepingPrefix) && slices.Contains(bookkeepingAnnotations, key)
 }
 
+// HasBookkeepingAnnotations tells whether any of the annotations is a bookkeeping one.
+func HasBookkeepingAnnotations(annotations map[string]string) bool {
+	for k := range annotations {
+		if IsBookkeepingAnnotation(k) {
+			return true
+		}
+	}
+	return false
+}
+
 // WithoutBookkeepingAnnotations returns annotations less the bookkeeping ones. It never modifies its argument
 // (generated conversions share the map between the input and the output object); it returns the argument
 // itself when there is nothing to remove, and nil when nothing is left.
 func WithoutBookkeepingAnnotations(annotations map[string]string) map[string]string {
-	found := false
-	for k := range annotations {
-		if IsBookkeepingAnnotation(k) {
-			found = true
-			break
-		}
-	}
-	if !found {
+	if !HasBookkeepingAnnotations(annotations) {
 		return annotations
 	}
 	out := make(map[string]string, len(annotations))

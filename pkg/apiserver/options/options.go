@@ -104,8 +104,6 @@ func (o *Options) AdminKubeconfig() string { return filepath.Join(o.DataDir, "ad
 // (AtPolicy), and listens on loopback unless --bind-address says otherwise.
 func (o *Options) Complete() error {
 	ro := o.RecommendedOptions
-	// The registry may have been replaced after NewOptions (a test runs servers of their own).
-	o.ServerRun.ComponentGlobalsRegistry = o.ComponentGlobalsRegistry
 	o.standalone = ro.CoreAPI != nil && ro.CoreAPI.CoreAPIKubeconfigPath == "" && os.Getenv("KUBERNETES_SERVICE_HOST") == ""
 
 	if err := o.applyStorageMediaType(); err != nil {

@@ -38,22 +38,13 @@ func Convert_v1beta1_At_To_cnat_At(in *At, out *cnat.At, s conversion.Scope) err
 // that copy), and converts item by item only when some At does carry one.
 func Convert_cnat_AtList_To_v1beta1_AtList(in *cnat.AtList, out *AtList, s conversion.Scope) error {
 	for i := range in.Items {
-		if len(in.Items[i].Annotations) > 0 && hasBookkeepingAnnotation(in.Items[i].Annotations) {
+		if cnat.HasBookkeepingAnnotations(in.Items[i].Annotations) {
 			return autoConvert_cnat_AtList_To_v1beta1_AtList(in, out, s)
 		}
 	}
 	out.ListMeta = in.ListMeta
 	out.Items = *(*[]At)(unsafe.Pointer(&in.Items))
 	return nil
-}
-
-func hasBookkeepingAnnotation(annotations map[string]string) bool {
-	for k := range annotations {
-		if cnat.IsBookkeepingAnnotation(k) {
-			return true
-		}
-	}
-	return false
 }
 
 func addFieldLabelConversionFuncs(scheme *runtime.Scheme) error {
