@@ -3,11 +3,9 @@ package options
 import (
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/admission"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
-	"k8s.io/client-go/rest"
 
 	"github.com/programming-kubernetes/cnat/pkg/admission/cnatinitializer"
 	"github.com/programming-kubernetes/cnat/pkg/admission/plugin/atpolicy"
@@ -29,10 +27,8 @@ func addCnatAdmissionPlugins(a *genericoptions.AdmissionOptions) {
 // clientset, over the server's loopback connection. The factory starts once the server serves (a
 // post-start hook): the informers list and watch this very server.
 func cnatAdmissionInitializers(c *genericapiserver.RecommendedConfig) ([]admission.PluginInitializer, error) {
-	loopback := rest.CopyConfig(c.LoopbackClientConfig)
-	// The At types have no protobuf encoding, and the server does not offer it.
-	loopback.ContentType = runtime.ContentTypeJSON
-	client, err := versioned.NewForConfig(loopback)
+	// The loopback connection speaks protobuf, which the server serves for Ats.
+	client, err := versioned.NewForConfig(c.LoopbackClientConfig)
 	if err != nil {
 		return nil, fmt.Errorf("admission: cnat client over the loopback connection: %w", err)
 	}
