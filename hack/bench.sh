@@ -24,12 +24,9 @@ cpu_seconds() {
 
 echo "== cnat-controller: lag from schedule to Pod and to Running"
 (cd "${ROOT}" && go build -o "${ROOT}/_output/bin/controllerlag" ./test/bench/controllerlag)
-before="$(cpu_seconds)"
-"${ROOT}/_output/bin/controllerlag" --kubeconfig "${KUBECONFIG}" "$@"
-echo
-echo "CPU seconds used during the run, by component (2 cores shared by all):"
-join <(sort <<<"${before}") <(cpu_seconds | sort) | awk '{printf "  %-24s %6.1f\n", $1, $3-$2}'
-
+# It prints what the burst cost each component (from /proc, pid files of local-up), and the floor: the same
+# number of Pods created at once by a client that does nothing else.
+"${ROOT}/_output/bin/controllerlag" --kubeconfig "${KUBECONFIG}" --pid-dir "${CP_RUN_DIR}/pids" "$@"
 
 echo
 echo "== cnat-apiserver against the same At as a CRD of kube-apiserver (peer) and etcd alone (floor)"

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/proccpu"
 )
 
 type options struct {
@@ -105,6 +106,7 @@ func run(ctx context.Context, o options) error {
 
 	names := make([]string, len(backends))
 	results := map[string]map[string]result{}
+	cpu := cpuCosts{}
 	fanOuts := map[string]fanOut{}
 	memory := map[string][2]float64{} // backend: RSS before its objects, RSS with them (MiB)
 	workloads := []string{"create", "get", fmt.Sprintf("list %d", o.small), "update", fmt.Sprintf("list %d", o.objects), "delete"}
@@ -127,35 +129,42 @@ func run(ctx context.Context, o options) error {
 		profile := profiler.forBackend(b.name == o.profileBackend)
 		fmt.Fprintf(os.Stderr, "%s: %s\n", time.Since(start).Round(time.Second), b.name)
 
-		created, err := runOps(ctx, o.workers, 0, o.small, s.create)
+		// measured runs a workload and adds what it cost each process to cpu[workload][backend].
+		measured := func(workload string, from, to int, op func(context.Context, int) error) (result, error) {
+			before := proccpu.Take(o.pidDir())
+			r, err := runOps(ctx, o.workers, from, to, op)
+			cpu.add(workload, b.name, proccpu.Take(o.pidDir()).Since(before), r.ops())
+			return r, err
+		}
+		created, err := measured("create", 0, o.small, s.create)
 		if err != nil {
 			return fmt.Errorf("%s create: %w", b.name, err)
 		}
-		if results["get"][b.name], err = runOps(ctx, o.workers, 0, o.small, s.get); err != nil {
+		if results["get"][b.name], err = measured("get", 0, o.small, s.get); err != nil {
 			return fmt.Errorf("%s get: %w", b.name, err)
 		}
-		if results[workloads[2]][b.name], err = runOps(ctx, o.workers, 0, o.smallLists, listing(s, o.small)); err != nil {
+		if results[workloads[2]][b.name], err = measured(workloads[2], 0, o.smallLists, listing(s, o.small)); err != nil {
 			return fmt.Errorf("%s list: %w", b.name, err)
 		}
-		if results["update"][b.name], err = runOps(ctx, o.workers, 0, o.small, s.update); err != nil {
+		if results["update"][b.name], err = measured("update", 0, o.small, s.update); err != nil {
 			return fmt.Errorf("%s update: %w", b.name, err)
 		}
 		stop := profile("create")
-		more, err := runOps(ctx, o.workers, o.small, o.objects, s.create)
+		more, err := measured("create", o.small, o.objects, s.create)
 		stop()
 		if err != nil {
 			return fmt.Errorf("%s create: %w", b.name, err)
 		}
 		results["create"][b.name] = merge(created, more)
 		stop = profile("list")
-		results[workloads[4]][b.name], err = runOps(ctx, o.workers, 0, o.largeLists, listing(s, o.objects))
+		results[workloads[4]][b.name], err = measured(workloads[4], 0, o.largeLists, listing(s, o.objects))
 		stop()
 		if err != nil {
 			return fmt.Errorf("%s list: %w", b.name, err)
 		}
 		after, _ := rssMiB(o.runDir, b.component)
 		memory[b.name] = [2]float64{before, after}
-		if results["delete"][b.name], err = runOps(ctx, o.workers, 0, o.objects, s.delete); err != nil {
+		if results["delete"][b.name], err = measured("delete", 0, o.objects, s.delete); err != nil {
 			return fmt.Errorf("%s delete: %w", b.name, err)
 		}
 		if fanOuts[b.name], err = watchFanOut(ctx, b.newStore(namespace+"-watch", o.watchEvents), o.watchers, o.watchEvents, o.workers, 60*time.Second); err != nil {
@@ -169,6 +178,8 @@ func run(ctx context.Context, o options) error {
 	fmt.Println()
 	printFanOut(os.Stdout, names, fanOuts)
 	fmt.Println()
+	cpu.print(os.Stdout, workloads, names)
+	fmt.Println()
 	fmt.Printf("memory (VmRSS, MiB) with %d objects:\n", o.objects)
 	for _, b := range backends {
 		if m, ok := memory[b.name]; ok && b.component != "" {
@@ -176,6 +187,13 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	return nil
+}
+
+func (o options) pidDir() string {
+	if o.runDir == "" {
+		return ""
+	}
+	return o.runDir + "/pids"
 }
 
 func withProtobuf(base *rest.Config) *rest.Config {

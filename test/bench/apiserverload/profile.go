@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+
+	"github.com/programming-kubernetes/cnat/test/bench/internal/cpuprofile"
 )
 
 // profiler captures CPU profiles of cnat-apiserver from its /debug/pprof (served to the admin) while a
@@ -17,20 +17,16 @@ import (
 type profiler struct {
 	dir     string
 	seconds int
-	client  *rest.RESTClient
+	config  *rest.Config
 }
 
 func newProfiler(dir string, seconds int, direct *rest.Config) *profiler {
-	if dir == "" {
-		return &profiler{}
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			panic(err)
+		}
 	}
-	config := rest.CopyConfig(direct)
-	config.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
-	client, err := rest.UnversionedRESTClientFor(config)
-	if err != nil {
-		panic(err)
-	}
-	return &profiler{dir: dir, seconds: seconds, client: client}
+	return &profiler{dir: dir, seconds: seconds, config: direct}
 }
 
 // forBackend returns a function that starts a profile named after the workload; calling what it returns
@@ -43,13 +39,8 @@ func (p *profiler) forBackend(enabled bool) func(workload string) func() {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			data, err := p.client.Get().AbsPath("/debug/pprof/profile").Param("seconds", strconv.Itoa(p.seconds)).DoRaw(context.Background())
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "profile %s: %v\n", workload, err)
-				return
-			}
 			path := filepath.Join(p.dir, "cnat-apiserver-"+workload+".pprof")
-			if err := os.WriteFile(path, data, 0o644); err != nil {
+			if err := cpuprofile.Fetch(context.Background(), p.config, p.seconds, path); err != nil {
 				fmt.Fprintf(os.Stderr, "profile %s: %v\n", workload, err)
 			}
 		}()

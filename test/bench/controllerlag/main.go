@@ -15,17 +15,18 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/controller"
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/proccpu"
 )
 
 func main() {
@@ -33,11 +34,27 @@ func main() {
 	count := flag.Int("ats", 1000, "Ats due in the same second")
 	lead := flag.Duration("lead", 30*time.Second, "how far ahead the common schedule lies (time to create them all)")
 	target := flag.Duration("target", time.Second, "p99 target for both lags")
+	flag.StringVar(&pidDir, "pid-dir", pidDirDefault(), "pid files of the control plane's components (<component>.pid), for their CPU during the burst")
+	flag.StringVar(&profileDir, "cpu-profile-dir", "", "if set, CPU profiles of kube-apiserver and cnat-apiserver during the burst are written here")
+	flag.StringVar(&cnatURL, "cnat-url", os.Getenv("CNAT_APISERVER_URL"), "cnat-apiserver's own URL, for its profile")
+	flag.IntVar(&floorWorkers, "floor-workers", 64, "workers of the Pod floor measured after the Ats (cnat-controller's --workers); 0 skips it")
 	flag.Parse()
 	if err := run(*kubeconfig, *count, *lead, *target); err != nil {
 		fmt.Fprintln(os.Stderr, "controllerlag:", err)
 		os.Exit(1)
 	}
+}
+
+var (
+	pidDir, profileDir, cnatURL string
+	floorWorkers                int
+)
+
+func pidDirDefault() string {
+	if dir := os.Getenv("CP_RUN_DIR"); dir != "" {
+		return dir + "/pids"
+	}
+	return ""
 }
 
 func run(kubeconfig string, count int, lead, target time.Duration) error {
@@ -48,70 +65,34 @@ func run(kubeconfig string, count int, lead, target time.Duration) error {
 	}
 	config.QPS, config.Burst = 1000, 1000
 	kube := kubernetes.NewForConfigOrDie(config)
-	atConfig := *config
-	atConfig.ContentType = runtime.ContentTypeJSON
-	ats := versioned.NewForConfigOrDie(&atConfig)
+	// Protobuf, as cnat-controller speaks it: decoding the watch costs this process (which shares the cores
+	// with what it measures) a ninth of JSON.
+	ats := versioned.NewForConfigOrDie(withProtobuf(config))
 
-	ns := "bench-lag-" + rand.String(5)
-	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+	ns, err := newNamespace(ctx, kube, "bench-lag-")
+	if err != nil {
 		return err
 	}
 	// Deleting 1000 Ats and their Pods is work for the control plane: wait for it, so that it does not
 	// weigh on whatever is measured next.
 	defer deleteNamespace(kube, ns)
-	waitForServiceAccount(ctx, kube, ns)
 
-	// Watch first, so that no event is missed; each event is timed when it arrives. A watch the server ends
-	// (a slow consumer on a busy machine) is resumed from the last resourceVersion seen.
-	podSeen, runningSeen := map[string]time.Time{}, map[string]time.Time{}
-	var mu sync.Mutex
+	// Watch first, so that no event is missed; each event is timed when it arrives.
 	watchCtx, stopWatches := context.WithCancel(ctx)
 	defer stopWatches()
-	podWatch := func(rv string) (watch.Interface, error) {
+	podSeen, err := watchSeen(watchCtx, func(rv string) (watch.Interface, error) {
 		return kube.CoreV1().Pods(ns).Watch(watchCtx, metav1.ListOptions{LabelSelector: controller.AtLabel, ResourceVersion: rv})
-	}
-	atWatch := func(rv string) (watch.Interface, error) {
-		return ats.CnatV1beta1().Ats(ns).Watch(watchCtx, metav1.ListOptions{ResourceVersion: rv})
-	}
-	record := func(open func(string) (watch.Interface, error), seen map[string]time.Time, key func(runtime.Object) (string, bool)) error {
-		w, err := open("")
-		if err != nil {
-			return err
-		}
-		go func() {
-			rv := ""
-			for watchCtx.Err() == nil {
-				for e := range w.ResultChan() {
-					if e.Type != watch.Added && e.Type != watch.Modified {
-						continue
-					}
-					now := time.Now()
-					obj, _ := meta.Accessor(e.Object)
-					rv = obj.GetResourceVersion()
-					if k, ok := key(e.Object); ok {
-						mu.Lock()
-						if _, dup := seen[k]; !dup {
-							seen[k] = now
-						}
-						mu.Unlock()
-					}
-				}
-				if w, err = open(rv); err != nil {
-					return
-				}
-			}
-		}()
-		return nil
-	}
-	if err := record(podWatch, podSeen, func(o runtime.Object) (string, bool) {
-		return o.(*corev1.Pod).Labels[controller.AtLabel], true
-	}); err != nil {
+	}, func(o runtime.Object) (string, bool) { return o.(*corev1.Pod).Labels[controller.AtLabel], true })
+	if err != nil {
 		return err
 	}
-	if err := record(atWatch, runningSeen, func(o runtime.Object) (string, bool) {
+	runningSeen, err := watchSeen(watchCtx, func(rv string) (watch.Interface, error) {
+		return ats.CnatV1beta1().Ats(ns).Watch(watchCtx, metav1.ListOptions{ResourceVersion: rv})
+	}, func(o runtime.Object) (string, bool) {
 		at := o.(*v1beta1.At)
 		return at.Name, at.Status.Phase == v1beta1.AtRunning
-	}); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 
@@ -126,28 +107,32 @@ func run(kubeconfig string, count int, lead, target time.Duration) error {
 		return fmt.Errorf("creating the Ats took past the schedule: raise -lead")
 	}
 
+	// Just before the schedule: what the burst costs starts here.
+	time.Sleep(time.Until(schedule.Add(-100 * time.Millisecond)))
+	cnatConfig := rest.CopyConfig(config)
+	cnatConfig.Host = cnatURL // the cluster CA signed its serving certificate; it accepts the admin's certificate
+	waitForProfiles := profileServers(profileDir, 5, map[string]*rest.Config{"kube-apiserver": config, "cnat-apiserver": cnatConfig})
+	cpuBefore, burstStart := proccpu.Take(pidDir), time.Now()
+
 	deadline := schedule.Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
-		mu.Lock()
-		done := len(runningSeen) == count && len(podSeen) == count
-		mu.Unlock()
-		if done {
+		if runningSeen.count() == count && podSeen.count() == count {
 			break
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
+	cpuAfter, burst := proccpu.Take(pidDir), time.Since(burstStart)
 	stopWatches()
-	mu.Lock()
-	defer mu.Unlock()
+	waitForProfiles()
 
 	fmt.Printf("\n%d Ats due in the same second (%s)\n", count, schedule.Format(time.RFC3339))
 	fmt.Printf("%-28s %6s %8s %8s %8s %8s %8s\n", "lag from schedule to", "seen", "p50", "p90", "p99", "max", "target")
 	pass := true
 	for _, row := range []struct {
 		name string
-		seen map[string]time.Time
+		seen *seenTimes
 	}{{"Pod created (watch)", podSeen}, {"At Running (watch)", runningSeen}} {
-		lags := lagsOf(row.seen, schedule)
+		lags := row.seen.lagsSince(schedule)
 		p99 := percentile(lags, 0.99)
 		ok := len(lags) == count && p99 <= target
 		pass = pass && ok
@@ -155,6 +140,10 @@ func run(kubeconfig string, count int, lead, target time.Duration) error {
 			fmtDur(percentile(lags, 0.9)), fmtDur(p99), fmtDur(percentile(lags, 1)), map[bool]string{true: "met", false: "MISSED"}[ok])
 	}
 	fmt.Printf("p99 target %s: %s\n", target, map[bool]string{true: "met", false: "MISSED"}[pass])
+	cpuAfter.Since(cpuBefore).Print(os.Stdout, "from the schedule until every At was Running", burst, count)
+	if floorWorkers > 0 {
+		return podFloor(ctx, config, count, floorWorkers)
+	}
 	return nil
 }
 
@@ -197,14 +186,29 @@ func createAts(ctx context.Context, ats versioned.Interface, ns string, count in
 	}
 }
 
-// waitForServiceAccount: Pods of a new namespace are refused until its default ServiceAccount exists.
-func waitForServiceAccount(ctx context.Context, kube kubernetes.Interface, ns string) {
+// newNamespace creates a namespace named prefix + a random suffix and waits (up to ten seconds) for its
+// default ServiceAccount: Pods of a new namespace are refused until it exists.
+func newNamespace(ctx context.Context, kube kubernetes.Interface, prefix string) (string, error) {
+	ns := prefix + rand.String(5)
+	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		return "", err
+	}
 	for i := 0; i < 100; i++ {
 		if _, err := kube.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); err == nil {
-			return
+			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	return ns, nil
+}
+
+// withProtobuf: requests and answers in protobuf, as cnat-controller sends them, JSON accepted for what has
+// no protobuf form.
+func withProtobuf(config *rest.Config) *rest.Config {
+	config = rest.CopyConfig(config)
+	config.ContentType = runtime.ContentTypeProtobuf
+	config.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	return config
 }
 
 // deleteNamespace deletes ns and waits (up to two minutes) until it is gone.

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/programming-kubernetes/cnat/test/bench/internal/proccpu"
+)
+
+// podFloor measures the floor under the controller's lag: the same number of Pods, shaped like the
+// controller's, created at once by as many workers as the controller has, in protobuf and without a client
+// rate limit, by a client that does nothing else (no At to read, no status to write, no event). It prints
+// the lag from the start to each Pod's ADDED event, as the At benchmark does from the schedule. No
+// controller can start its Pods sooner than kube-apiserver accepts them; this is how soon that is here.
+func podFloor(ctx context.Context, config *rest.Config, count, workers int) error {
+	config = withProtobuf(config)
+	config.QPS, config.Burst = -1, 0 // no client-side limit
+	kube, err := kubernetes.NewForConfig(config)
+	if err != nil {
+		return err
+	}
+	ns, err := newNamespace(ctx, kube, "bench-floor-")
+	if err != nil {
+		return err
+	}
+	defer deleteNamespace(kube, ns)
+
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	seen, err := watchSeen(watchCtx, func(rv string) (watch.Interface, error) {
+		return kube.CoreV1().Pods(ns).Watch(watchCtx, metav1.ListOptions{ResourceVersion: rv})
+	}, func(o runtime.Object) (string, bool) { return o.(*corev1.Pod).Name, true })
+	if err != nil {
+		return err
+	}
+
+	time.Sleep(time.Second) // let the namespace's creation settle
+	cpuBefore, start := proccpu.Take(pidDir), time.Now()
+	names := make(chan int, count)
+	for i := 0; i < count; i++ {
+		names <- i
+	}
+	close(names)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		answered = make([]time.Duration, 0, count)
+	)
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range names {
+				pod := &corev1.Pod{
+					ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("floor-%04d", i), Labels: map[string]string{"bench": "floor"}},
+					Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+						Containers: []corev1.Container{{Name: "at", Image: "busybox", Command: []string{"true"}}}},
+				}
+				if _, err := kube.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				answered = append(answered, time.Since(start))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	for deadline := time.Now().Add(time.Minute); seen.count() < count; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("saw %d of %d Pods of the floor", seen.count(), count)
+		}
+	}
+	cpuAfter, wall := proccpu.Take(pidDir), time.Since(start)
+	lags := seen.lagsSince(start)
+	fmt.Printf("\nFloor: %d Pods created at once by %d workers of a client that does nothing else\n", count, workers)
+	fmt.Printf("%-28s %6s %8s %8s %8s %8s\n", "lag from start to", "seen", "p50", "p90", "p99", "max")
+	// The create's answer is the earliest the Pod can be known to exist; the watch adds its delivery.
+	slices.Sort(answered)
+	for _, row := range []struct {
+		name string
+		lags []time.Duration
+	}{{"Pod create answered", answered}, {"Pod created (watch)", lags}} {
+		fmt.Printf("%-28s %6d %8s %8s %8s %8s\n", row.name, len(row.lags), fmtDur(percentile(row.lags, 0.5)),
+			fmtDur(percentile(row.lags, 0.9)), fmtDur(percentile(row.lags, 0.99)), fmtDur(percentile(row.lags, 1)))
+	}
+	cpuAfter.Since(cpuBefore).Print(os.Stdout, "from the start until every Pod was seen", wall, count)
+	return nil
+}
