@@ -48,6 +48,7 @@ type Controller struct {
 	recorder   record.EventRecorder
 	clock      clock.PassiveClock
 	metrics    *Metrics
+	ownWrites  ownWrites
 }
 
 // New returns a controller fed by the given informers. It does not start them.
@@ -72,8 +73,9 @@ func New(atClient versioned.Interface, kubeClient kubernetes.Interface, atInform
 	if _, err := atInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueueAt,
 		UpdateFunc: func(_, obj interface{}) { c.enqueueAt(obj) },
-		// A deleted At needs nothing: its Pod goes with it (owner reference), and a schedule still queued
-		// finds no At and is dropped, so an At deleted before its time never runs.
+		// A deleted At needs nothing but forgetting: its Pod goes with it (owner reference), and a schedule
+		// still queued finds no At and is dropped, so an At deleted before its time never runs.
+		DeleteFunc: c.forgetAt,
 	}); err != nil {
 		return nil, err
 	}
@@ -94,6 +96,15 @@ func (c *Controller) enqueueAt(obj interface{}) {
 		return
 	}
 	c.queue.Add(key)
+}
+
+func (c *Controller) forgetAt(obj interface{}) {
+	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	if at, ok := obj.(*v1beta1.At); ok {
+		c.ownWrites.forget(at.UID)
+	}
 }
 
 // enqueueOwner enqueues the At that controls a Pod, if any.

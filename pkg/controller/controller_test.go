@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	kubeinformers "k8s.io/client-go/informers"
 	kubefake "k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/component-base/metrics"
 	"k8s.io/component-base/metrics/testutil"
@@ -375,4 +377,49 @@ func expectEvent(t *testing.T, recorder *record.FakeRecorder, prefix string) {
 	case <-time.After(time.Second):
 		t.Errorf("no event %q", prefix)
 	}
+}
+
+// An At that has just started is synced again (its Pod's event) while the cache still shows it Pending: the
+// controller must not write over that version a second time (the API would refuse it with a conflict), and
+// must act again once the cache shows a newer version.
+func TestOwnStatusWriteIsNotRedoneFromAStaleCache(t *testing.T) {
+	at := newAt("fresh", now.Add(-time.Second), v1beta1.AtPending)
+	at.ResourceVersion = "5"
+	f := newFixture(t, []*v1beta1.At{at}, nil)
+	f.sync("ns/fresh")
+	pod := f.podList()[0]
+	_ = f.pods.Core().V1().Pods().Informer().GetIndexer().Add(&pod)
+	f.atClient.ClearActions()
+	f.kubeClient.ClearActions()
+
+	// The At cache still holds version 5, Pending; the Pod cache has the Pod.
+	f.sync("ns/fresh")
+	if actions := append(f.atClient.Actions(), f.kubeClient.Actions()...); len(actions) != 0 {
+		t.Errorf("synced a version it had written over: %d requests, first %v", len(actions), actions[0])
+	}
+
+	// Someone else's version 6 (still Pending in this made-up history) is acted on again.
+	other := at.DeepCopy()
+	other.ResourceVersion = "6"
+	_ = f.ats.Cnat().V1beta1().Ats().Informer().GetIndexer().Update(other)
+	f.sync("ns/fresh")
+	if updates := filterActions(f.atClient.Actions(), "update"); len(updates) != 1 {
+		t.Errorf("%d status writes for a version it had not written over, want 1", len(updates))
+	}
+
+	// A deleted At is forgotten.
+	f.c.forgetAt(cache.DeletedFinalStateUnknown{Key: "ns/fresh", Obj: other})
+	if _, ok := f.c.ownWrites.versions.Load(other.UID); ok {
+		t.Error("the record of a deleted At was kept")
+	}
+}
+
+func filterActions(actions []k8stesting.Action, verb string) []k8stesting.Action {
+	var matched []k8stesting.Action
+	for _, a := range actions {
+		if a.GetVerb() == verb {
+			matched = append(matched, a)
+		}
+	}
+	return matched
 }

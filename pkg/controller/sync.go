@@ -42,6 +42,9 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	if err != nil {
 		return 0, err
 	}
+	if c.ownWrites.outdated(at) {
+		return 0, nil // the cache has not caught up with our own status write yet; its update requeues the At
+	}
 	switch at.Status.Phase {
 	case v1beta1.AtPending, "":
 		return c.syncPending(ctx, at)
@@ -207,5 +210,9 @@ func (c *Controller) finish(ctx context.Context, at *v1beta1.At, phase v1beta1.A
 func (c *Controller) updateStatus(ctx context.Context, at *v1beta1.At, status *v1beta1.AtStatus) (*v1beta1.At, error) {
 	update := at.DeepCopy()
 	update.Status = *status
-	return c.atClient.CnatV1beta1().Ats(at.Namespace).UpdateStatus(ctx, update, metav1.UpdateOptions{FieldManager: ControllerName})
+	updated, err := c.atClient.CnatV1beta1().Ats(at.Namespace).UpdateStatus(ctx, update, metav1.UpdateOptions{FieldManager: ControllerName})
+	if err == nil {
+		c.ownWrites.wrote(at)
+	}
+	return updated, err
 }

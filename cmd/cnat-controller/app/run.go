@@ -16,6 +16,10 @@ import (
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/component-base/metrics/legacyregistry"
+	// client-go's request latency and rate-limiter metrics, and the work queue's depth and latencies, on
+	// /metrics as kube-controller-manager has them: where a slow At waited shows there.
+	_ "k8s.io/component-base/metrics/prometheus/restclient"
+	_ "k8s.io/component-base/metrics/prometheus/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
