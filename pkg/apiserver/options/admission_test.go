@@ -2,8 +2,6 @@ package options
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/programming-kubernetes/cnat/pkg/admission/cnatinitializer"
 	"github.com/programming-kubernetes/cnat/pkg/admission/plugin/atpolicy"
+	"github.com/programming-kubernetes/cnat/pkg/admission/plugin/atpolicy/atpolicytesting"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned/fake"
 	informers "github.com/programming-kubernetes/cnat/pkg/generated/informers/externalversions"
@@ -62,18 +61,7 @@ func TestStandaloneAdmissionValidate(t *testing.T) {
 // TestStandaloneAdmissionChain: standalone, the chain is AtPolicy alone, configured by the config file, and
 // empty when AtPolicy is disabled.
 func TestStandaloneAdmissionChain(t *testing.T) {
-	configFile := filepath.Join(t.TempDir(), "admission.yaml")
-	if err := os.WriteFile(configFile, []byte(`apiVersion: apiserver.config.k8s.io/v1
-kind: AdmissionConfiguration
-plugins:
-- name: AtPolicy
-  configuration:
-    apiVersion: admission.cnat.programming-kubernetes.info/v1alpha1
-    kind: AtPolicyConfiguration
-    defaultImage: alpine:3.20
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	configFile := atpolicytesting.WriteAdmissionConfig(t, "defaultImage: alpine:3.20")
 	for _, disabled := range []bool{false, true} {
 		a := standaloneAdmission{NewOptions().RecommendedOptions.Admission}
 		a.ConfigFile = configFile

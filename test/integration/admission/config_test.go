@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/programming-kubernetes/cnat/pkg/admission/plugin/atpolicy/atpolicytesting"
 	"github.com/programming-kubernetes/cnat/test/integration/framework"
 )
 
@@ -17,17 +18,17 @@ func TestBadConfigurationStopsTheServer(t *testing.T) {
 	}{
 		{
 			name:  "unknown field",
-			flags: []string{"--admission-control-config-file", writeConfig(t, "maxUnfinished: 3")},
+			flags: []string{"--admission-control-config-file", atpolicytesting.WriteAdmissionConfig(t, "maxUnfinished: 3")},
 			want:  []string{`"AtPolicy"`, `unknown field "maxUnfinished"`},
 		},
 		{
 			name:  "bad duration",
-			flags: []string{"--admission-control-config-file", writeConfig(t, "maxScheduleAhead: 30d")},
+			flags: []string{"--admission-control-config-file", atpolicytesting.WriteAdmissionConfig(t, "maxScheduleAhead: 30d")},
 			want:  []string{`"AtPolicy"`, "maxScheduleAhead", `"30d"`},
 		},
 		{
 			name:  "bad value",
-			flags: []string{"--admission-control-config-file", writeConfig(t, "maxUnfinishedPerNamespace: -1")},
+			flags: []string{"--admission-control-config-file", atpolicytesting.WriteAdmissionConfig(t, "maxUnfinishedPerNamespace: -1")},
 			want:  []string{`"AtPolicy"`, "maxUnfinishedPerNamespace"},
 		},
 		{

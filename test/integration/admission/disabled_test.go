@@ -7,6 +7,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/programming-kubernetes/cnat/pkg/admission/plugin/atpolicy/atpolicytesting"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
 	"github.com/programming-kubernetes/cnat/test/integration/framework"
 )
@@ -62,16 +63,16 @@ func TestTurningThePolicyOn(t *testing.T) {
 		newImage := legacy.DeepCopy()
 		newImage.Spec.Image = "quay.io/someone/tool:2"
 		_, err = ats.Update(ctx(), newImage, metav1.UpdateOptions{})
-		wantForbidden(t, err, "AtPolicy allowedImagePrefixes")
+		atpolicytesting.WantForbidden(t, err, "AtPolicy allowedImagePrefixes")
 
 		newSchedule := legacy.DeepCopy()
 		newSchedule.Spec.Schedule = metav1.NewTime(farSchedule.Add(time.Hour))
 		_, err = ats.Update(ctx(), newSchedule, metav1.UpdateOptions{})
-		wantForbidden(t, err, "AtPolicy maxScheduleAhead")
+		atpolicytesting.WantForbidden(t, err, "AtPolicy maxScheduleAhead")
 
 		// The informer has synced before the server is ready: the count is right from the first request.
 		_, err = ats.Create(ctx(), newAt("one-more", policy.AllowedImagePrefixes[0]+"alpine:3.20"), metav1.CreateOptions{})
-		wantForbidden(t, err, "AtPolicy maxUnfinishedPerNamespace",
+		atpolicytesting.WantForbidden(t, err, "AtPolicy maxUnfinishedPerNamespace",
 			fmt.Sprintf("already holds %d unfinished", policy.MaxUnfinishedPerNamespace+2))
 	})
 }

@@ -4,13 +4,11 @@ package admission
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/rand"
@@ -53,25 +51,6 @@ func examplePolicy(t *testing.T) *atpolicyapi.AtPolicyConfiguration {
 	return policy
 }
 
-// writeConfig writes an AdmissionConfiguration holding an AtPolicyConfiguration with the given fields.
-func writeConfig(t *testing.T, policyFields string) string {
-	t.Helper()
-	indented := "      " + strings.ReplaceAll(strings.TrimSpace(policyFields), "\n", "\n      ")
-	path := filepath.Join(t.TempDir(), "admission-config.yaml")
-	err := os.WriteFile(path, []byte(`apiVersion: apiserver.config.k8s.io/v1
-kind: AdmissionConfiguration
-plugins:
-  - name: AtPolicy
-    configuration:
-      apiVersion: admission.cnat.programming-kubernetes.info/v1alpha1
-      kind: AtPolicyConfiguration
-`+indented+"\n"), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // newAt is a v1beta1 At due in an hour, well within any maxScheduleAhead of these tests.
 func newAt(name, image string) *v1beta1.At {
 	return &v1beta1.At{
@@ -96,19 +75,6 @@ func namespace(t *testing.T) string {
 		name = name[:50]
 	}
 	return strings.Trim(name, "-") + "-" + rand.String(5)
-}
-
-// wantForbidden fails unless err is a 403 whose message holds every part.
-func wantForbidden(t *testing.T, err error, parts ...string) {
-	t.Helper()
-	if !apierrors.IsForbidden(err) {
-		t.Fatalf("got %v, want 403 Forbidden", err)
-	}
-	for _, part := range parts {
-		if !strings.Contains(err.Error(), part) {
-			t.Errorf("%q does not contain %q", err, part)
-		}
-	}
 }
 
 func ctx() context.Context { return context.Background() }

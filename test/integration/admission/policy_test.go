@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/programming-kubernetes/cnat/pkg/admission/plugin/atpolicy/atpolicytesting"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	typedv1beta1 "github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned/typed/cnat/v1beta1"
@@ -77,7 +78,7 @@ func TestExamplePolicy(t *testing.T) {
 	t.Run("image outside the allowed prefixes is forbidden", func(t *testing.T) {
 		ats := server.Client.CnatV1beta1().Ats(namespace(t))
 		_, err := ats.Create(ctx(), newAt("elsewhere", "quay.io/someone/tool:1"), metav1.CreateOptions{})
-		wantForbidden(t, err, "AtPolicy allowedImagePrefixes", `"quay.io/someone/tool:1"`, strconv.Quote(policy.AllowedImagePrefixes[0]))
+		atpolicytesting.WantForbidden(t, err, "AtPolicy allowedImagePrefixes", `"quay.io/someone/tool:1"`, strconv.Quote(policy.AllowedImagePrefixes[0]))
 
 		at, err := ats.Create(ctx(), newAt("changed", allowedImage), metav1.CreateOptions{})
 		if err != nil {
@@ -85,7 +86,7 @@ func TestExamplePolicy(t *testing.T) {
 		}
 		at.Spec.Image = "quay.io/someone/tool:1"
 		_, err = ats.Update(ctx(), at, metav1.UpdateOptions{})
-		wantForbidden(t, err, "AtPolicy allowedImagePrefixes")
+		atpolicytesting.WantForbidden(t, err, "AtPolicy allowedImagePrefixes")
 	})
 
 	t.Run("schedule too far ahead is forbidden", func(t *testing.T) {
@@ -93,7 +94,7 @@ func TestExamplePolicy(t *testing.T) {
 		far := newAt("far", allowedImage)
 		far.Spec.Schedule = metav1.NewTime(time.Now().Add(policy.MaxScheduleAhead.Duration + 24*time.Hour))
 		_, err := ats.Create(ctx(), far, metav1.CreateOptions{})
-		wantForbidden(t, err, "AtPolicy maxScheduleAhead", policy.MaxScheduleAhead.Duration.String())
+		atpolicytesting.WantForbidden(t, err, "AtPolicy maxScheduleAhead", policy.MaxScheduleAhead.Duration.String())
 	})
 
 	t.Run("a namespace at its limit takes a new At once one finishes", func(t *testing.T) {
@@ -107,7 +108,7 @@ func TestExamplePolicy(t *testing.T) {
 		// The plugin counts from its informer, which sees the creates shortly after they are made.
 		waitForDryRunCreate(t, ats, allowedImage, false)
 		_, err := ats.Create(ctx(), newAt("one-too-many", allowedImage), metav1.CreateOptions{})
-		wantForbidden(t, err, "AtPolicy maxUnfinishedPerNamespace", fmt.Sprintf("the limit is %d", limit))
+		atpolicytesting.WantForbidden(t, err, "AtPolicy maxUnfinishedPerNamespace", fmt.Sprintf("the limit is %d", limit))
 
 		finish(t, ats, "at-0", v1beta1.AtSucceeded)
 		waitForDryRunCreate(t, ats, allowedImage, true)

@@ -17,24 +17,12 @@ import (
 
 	"github.com/programming-kubernetes/cnat/pkg/admission/cnatinitializer"
 	atpolicyapi "github.com/programming-kubernetes/cnat/pkg/admission/plugin/atpolicy/apis/atpolicy"
+	"github.com/programming-kubernetes/cnat/pkg/admission/plugin/atpolicy/atpolicytesting"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	informers "github.com/programming-kubernetes/cnat/pkg/generated/informers/externalversions"
 	listers "github.com/programming-kubernetes/cnat/pkg/generated/listers/cnat/v1beta1"
 )
-
-// wantForbidden fails unless err is a 403 whose message holds every part.
-func wantForbidden(t *testing.T, err error, parts ...string) {
-	t.Helper()
-	if !apierrors.IsForbidden(err) {
-		t.Fatalf("got %v, want 403 Forbidden", err)
-	}
-	for _, part := range parts {
-		if !strings.Contains(err.Error(), part) {
-			t.Errorf("%q does not contain %q", err, part)
-		}
-	}
-}
 
 func wantAllowed(t *testing.T, err error) {
 	t.Helper()
@@ -83,11 +71,11 @@ func TestAllowedImagePrefixesOnCreate(t *testing.T) {
 	wantAllowed(t, admit(p, createOf(newAt("team-a", "alpine", "alpine:3.20"))))
 
 	err := admit(p, createOf(newAt("team-a", "elsewhere", "quay.io/someone/tool:1")))
-	wantForbidden(t, err, `AtPolicy allowedImagePrefixes`, `"quay.io/someone/tool:1"`, `"registry.example/tools/", "alpine:"`)
+	atpolicytesting.WantForbidden(t, err, `AtPolicy allowedImagePrefixes`, `"quay.io/someone/tool:1"`, `"registry.example/tools/", "alpine:"`)
 
 	// Without defaultImage, an At without an image gets "busybox": the message says where it came from.
 	err = admit(p, createOf(newAt("team-a", "no-image", cnat.DefaultImage)))
-	wantForbidden(t, err, `AtPolicy allowedImagePrefixes`, "API default for an At without spec.image")
+	atpolicytesting.WantForbidden(t, err, `AtPolicy allowedImagePrefixes`, "API default for an At without spec.image")
 }
 
 func TestDefaultImageIsCheckedAgainstThePrefixes(t *testing.T) {
@@ -114,13 +102,13 @@ func TestUpdatesAreCheckedOnlyForWhatTheyChange(t *testing.T) {
 
 	newImage := old.DeepCopy()
 	newImage.Spec.Image = "quay.io/someone/tool:2"
-	wantForbidden(t, admit(p, updateOf(newImage, old)), "AtPolicy allowedImagePrefixes")
+	atpolicytesting.WantForbidden(t, admit(p, updateOf(newImage, old)), "AtPolicy allowedImagePrefixes")
 	newImage.Spec.Image = "alpine:3.20"
 	wantAllowed(t, admit(p, updateOf(newImage, old)))
 
 	newSchedule := old.DeepCopy()
 	newSchedule.Spec.Schedule = metav1.NewTime(now.Add(31 * 24 * time.Hour))
-	wantForbidden(t, admit(p, updateOf(newSchedule, old)), "AtPolicy maxScheduleAhead", "24h0m0s")
+	atpolicytesting.WantForbidden(t, admit(p, updateOf(newSchedule, old)), "AtPolicy maxScheduleAhead", "24h0m0s")
 	newSchedule.Spec.Schedule = metav1.NewTime(now.Add(time.Hour))
 	wantAllowed(t, admit(p, updateOf(newSchedule, old)))
 }
@@ -140,7 +128,7 @@ func TestMaxScheduleAhead(t *testing.T) {
 	}
 	at := newAt("team-a", "at", "alpine:3.20")
 	at.Spec.Schedule = metav1.NewTime(now.Add(720*time.Hour + time.Second))
-	wantForbidden(t, admit(p, createOf(at)), "AtPolicy maxScheduleAhead", "720h0m0s", "2026-05-31T12:00:01Z",
+	atpolicytesting.WantForbidden(t, admit(p, createOf(at)), "AtPolicy maxScheduleAhead", "720h0m0s", "2026-05-31T12:00:01Z",
 		"latest allowed now: 2026-05-31T12:00:00Z")
 }
 
@@ -152,7 +140,7 @@ func TestMaxUnfinishedPerNamespace(t *testing.T) {
 		storedAt("team-a", "failed", v1beta1.AtFailed),
 		storedAt("team-b", "pending", v1beta1.AtPending),
 	)
-	wantForbidden(t, admit(p, createOf(newAt("team-a", "third", "alpine:3.20"))),
+	atpolicytesting.WantForbidden(t, admit(p, createOf(newAt("team-a", "third", "alpine:3.20"))),
 		"AtPolicy maxUnfinishedPerNamespace", `namespace "team-a" already holds 2 unfinished`, "the limit is 2")
 	// Succeeded and Failed Ats do not count, nor do other namespaces' Ats.
 	wantAllowed(t, admit(p, createOf(newAt("team-b", "second", "alpine:3.20"))))
@@ -169,7 +157,7 @@ func TestAFinishingAtFreesItsPlace(t *testing.T) {
 	running := storedAt("team-a", "running", v1beta1.AtRunning)
 	p, client, _ := newPlugin(t, atpolicyapi.AtPolicyConfiguration{MaxUnfinishedPerNamespace: 1}, running)
 	create := createOf(newAt("team-a", "next", "alpine:3.20"))
-	wantForbidden(t, admit(p, create), "AtPolicy maxUnfinishedPerNamespace", "the limit is 1")
+	atpolicytesting.WantForbidden(t, admit(p, create), "AtPolicy maxUnfinishedPerNamespace", "the limit is 1")
 
 	succeeded := running.DeepCopy()
 	succeeded.Status.Phase = v1beta1.AtSucceeded
@@ -209,7 +197,7 @@ func TestCountingWaitsForTheCache(t *testing.T) {
 	factory.Start(ctx.Done())
 	select {
 	case err := <-answer:
-		wantForbidden(t, err, "AtPolicy maxUnfinishedPerNamespace")
+		atpolicytesting.WantForbidden(t, err, "AtPolicy maxUnfinishedPerNamespace")
 	case <-time.After(10 * time.Second):
 		t.Fatal("no answer after the informers started")
 	}
