@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
@@ -18,6 +19,8 @@ type Etcd struct {
 	etcd               *embed.Etcd
 	dir                string
 	clientURL, peerURL url.URL
+	// closing is set when we close etcd, so that its logger knows the serving loops are meant to stop.
+	closing atomic.Bool
 }
 
 // New prepares a single-member etcd with its data under dir, on free loopback ports only, so that its client
@@ -57,6 +60,11 @@ func (e *Etcd) Start() error {
 	// A restart finds the member in its data dir; the ports, chosen anew each time, do not matter to a
 	// single-member cluster.
 	cfg.LogLevel = "error"
+	logger, err := newLogger(&e.closing)
+	if err != nil {
+		return err
+	}
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(logger)
 	cfg.ListenMetricsUrls = nil
 
 	etcd, err := embed.StartEtcd(cfg)
@@ -66,10 +74,10 @@ func (e *Etcd) Start() error {
 	select {
 	case <-etcd.Server.ReadyNotify():
 	case err := <-etcd.Err():
-		etcd.Close()
+		e.close(etcd)
 		return fmt.Errorf("embedded etcd in %s: %w", dir, err)
 	case <-time.After(60 * time.Second):
-		etcd.Close()
+		e.close(etcd)
 		return fmt.Errorf("embedded etcd in %s did not become ready in 60s", dir)
 	}
 	e.etcd = etcd
@@ -78,7 +86,12 @@ func (e *Etcd) Start() error {
 
 // Close stops etcd and releases its data dir.
 func (e *Etcd) Close() {
-	e.etcd.Close()
+	e.close(e.etcd)
+}
+
+func (e *Etcd) close(etcd *embed.Etcd) {
+	e.closing.Store(true)
+	etcd.Close()
 }
 
 // Err reports a fatal etcd error while it runs.

@@ -33,7 +33,7 @@ type Server struct {
 	PKI    standalone.PKI
 
 	cancel context.CancelFunc
-	// done is closed when the command has returned, with its error in err: both waitReady and Stop wait
+	// done is closed when the command has returned, with its error in err: both WaitReady and Stop wait
 	// for it, so it cannot be a value only one of them receives.
 	done chan struct{}
 	err  error
@@ -54,7 +54,7 @@ func StartT(t testing.TB, dataDir string, flags ...string) *Server {
 // Start runs cnat-apiserver standalone with its data in dataDir and extra flags, and waits until it is
 // ready. The caller stops it.
 func Start(dataDir string, flags ...string) (*Server, error) {
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -72,8 +72,11 @@ func Start(dataDir string, flags ...string) (*Server, error) {
 		close(s.done)
 	}()
 
-	if err := s.waitReady(60 * time.Second); err != nil {
+	if err := WaitReady(s.URL, s.done, 60*time.Second); err != nil {
 		s.Stop()
+		if s.err != nil {
+			err = fmt.Errorf("%w: %v", err, s.err)
+		}
 		return nil, err
 	}
 	s.Config, err = clientcmd.BuildConfigFromFlags("", dataDir+"/admin.kubeconfig")
@@ -100,18 +103,20 @@ func (s *Server) Stop() {
 	}
 }
 
-func (s *Server) waitReady(timeout time.Duration) error {
+// WaitReady polls url's /readyz until it answers 200, and fails when exited is closed first or timeout
+// passes.
+func WaitReady(url string, exited <-chan struct{}, timeout time.Duration) error {
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // only to poll /readyz before the kubeconfig exists
 	}}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		select {
-		case <-s.done:
-			return fmt.Errorf("cnat-apiserver exited before it was ready: %v", s.err)
+		case <-exited:
+			return errors.New("cnat-apiserver exited before it was ready")
 		default:
 		}
-		resp, err := client.Get(s.URL + "/readyz")
+		resp, err := client.Get(url + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -123,7 +128,8 @@ func (s *Server) waitReady(timeout time.Duration) error {
 	return errors.New("cnat-apiserver not ready in time")
 }
 
-func freePort() (int, error) {
+// FreePort asks the kernel for a free loopback port.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
