@@ -1,0 +1,106 @@
+package apiserver
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// kubectl runs the real kubectl against the test server as the admin and returns its stdout; it fails the
+// test if kubectl fails.
+func kubectl(t *testing.T, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := kubectlCommand(context.Background(), args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("kubectl %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+func kubectlCommand(ctx context.Context, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", filepath.Join(server.DataDir, "admin.kubeconfig")}, args...)...)
+}
+
+// TestReadmeWatchShowsDelete: the README's watch command shows the delete arrive, as it says.
+func TestReadmeWatchShowsDelete(t *testing.T) {
+	args := readmeCommand(t, "kubectl get ats --watch")
+	ns := namespace(t)
+	if _, err := server.Client.CnatV1beta1().Ats(ns).Create(ctx(), newAt("watched"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	watchCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out := &syncBuffer{}
+	watch := kubectlCommand(watchCtx, append(args[1:], "--namespace", ns)...)
+	watch.Stdout = out
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = watch.Wait() }()
+	waitFor(t, out, "watched") // the watch has listed the At: the delete comes after
+	kubectl(t, "delete", "at", "watched", "--namespace", ns)
+	waitFor(t, out, "DELETED")
+}
+
+// readmeCommand returns the arguments of the README line that starts with prefix, without its comment and
+// its "&".
+func readmeCommand(t *testing.T, prefix string) []string {
+	t.Helper()
+	readme, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scanner := bufio.NewScanner(bytes.NewReader(readme))
+	for scanner.Scan() {
+		line := scanner.Text()
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		line, _, _ = strings.Cut(line, "#")
+		return strings.Fields(strings.TrimSuffix(strings.TrimSpace(line), "&"))
+	}
+	t.Fatalf("no line %q… in README.md", prefix)
+	return nil
+}
+
+// waitFor waits until out holds want.
+func waitFor(t *testing.T, out *syncBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in kubectl's output:\n%s", want, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a buffer a command writes while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
