@@ -6,8 +6,8 @@ BIN := _output/bin
 
 all: build
 
-build: ## cnat-apiserver and cnat-controller into _output/bin
-	$(GO) build -o $(BIN)/ ./cmd/cnat-apiserver ./cmd/cnat-controller
+build: ## cnat-apiserver and cnat-controller into _output/bin, stamped with their version (pkg/version)
+	$(GO) build -ldflags "$$(hack/version-ldflags.sh)" -o $(BIN)/ ./cmd/cnat-apiserver ./cmd/cnat-controller
 
 run: ## standalone on the embedded default: https://127.0.0.1:8443, data in ./cnat-data
 	$(GO) run ./cmd/cnat-apiserver

@@ -14,7 +14,7 @@ CP_COMPONENTS+=(cnat-apiserver cnat-controller)
 CP_EXTRA_ENV="${CP_EXTRA_ENV:-} CNAT_APISERVER_URL CNAT_CONTROLLER_URL"
 
 cnat_build() {
-  (cd "${CP_ROOT}" && go build -o "${CP_BIN_DIR}/" ./cmd/cnat-apiserver ./cmd/cnat-controller)
+  (cd "${CP_ROOT}" && go build -ldflags "$(hack/version-ldflags.sh)" -o "${CP_BIN_DIR}/" ./cmd/cnat-apiserver ./cmd/cnat-controller)
 }
 
 # cnat_identity_kubeconfig <file> <service-account>: a kubeconfig with a token of a ServiceAccount of

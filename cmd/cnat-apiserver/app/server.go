@@ -11,18 +11,21 @@ import (
 	basecompatibility "k8s.io/component-base/compatibility"
 	"k8s.io/component-base/featuregate"
 	baseversion "k8s.io/component-base/version"
+	"k8s.io/klog/v2"
 
 	"github.com/programming-kubernetes/cnat/pkg/apiserver"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/options"
+	cnatversion "github.com/programming-kubernetes/cnat/pkg/version"
 )
 
 // cnatVersion is the version of the cnat component: the API's prerelease-lifecycle tags (v1alpha1
 // deprecated since 1.0, removed at 1.3) and --emulated-version count in it.
-const cnatVersion = "1.0"
+const cnatVersion = cnatversion.BinaryVersion
 
 // NewCommand returns the cnat-apiserver command. It registers the cnat and kube components with the
 // options' ComponentGlobalsRegistry unless they are there already (a test may run several servers).
 func NewCommand(ctx context.Context, o *options.Options) *cobra.Command {
+	var versionFlag cnatversion.Flag
 	cmd := &cobra.Command{
 		Use:   "cnat-apiserver",
 		Short: "Serves the At API (cnat.programming-kubernetes.info) as a Kubernetes aggregated API server",
@@ -37,6 +40,9 @@ authorization and admission webhooks to it.`,
 			return o.ComponentGlobalsRegistry.Set()
 		},
 		RunE: func(c *cobra.Command, args []string) error {
+			if versionFlag.PrintIfRequested(c.OutOrStdout(), c.Name()) {
+				return nil
+			}
 			o.BindAddressSet = c.Flags().Changed("bind-address")
 			if err := o.Complete(); err != nil {
 				return err
@@ -44,6 +50,7 @@ authorization and admission webhooks to it.`,
 			if err := o.Validate(); err != nil {
 				return err
 			}
+			klog.InfoS("Starting cnat-apiserver", "version", cnatversion.String())
 			return o.Run(c.Context())
 		},
 	}
@@ -64,6 +71,7 @@ authorization and admission webhooks to it.`,
 	// The flags last: --emulated-version and --feature-gates (among the generic server's run flags) list the
 	// components registered above.
 	o.AddFlags(cmd.Flags())
+	versionFlag.AddFlag(cmd.Flags())
 	return cmd
 }
 

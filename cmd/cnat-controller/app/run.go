@@ -26,24 +26,31 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/controller"
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
 	atinformers "github.com/programming-kubernetes/cnat/pkg/generated/informers/externalversions"
+	cnatversion "github.com/programming-kubernetes/cnat/pkg/version"
 )
 
 // NewCommand returns the cnat-controller command.
 func NewCommand(ctx context.Context) *cobra.Command {
 	o := NewOptions()
+	var versionFlag cnatversion.Flag
 	cmd := &cobra.Command{
 		Use:          "cnat-controller",
 		Short:        "Runs each At of cnat.programming-kubernetes.info in a Pod when its schedule comes",
 		SilenceUsage: true,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if versionFlag.PrintIfRequested(c.OutOrStdout(), c.Name()) {
+				return nil
+			}
 			if err := o.Validate(); err != nil {
 				return err
 			}
+			klog.InfoS("Starting cnat-controller", "version", cnatversion.String())
 			return Run(c.Context(), o)
 		},
 	}
 	cmd.SetContext(ctx)
 	o.AddFlags(cmd.Flags())
+	versionFlag.AddFlag(cmd.Flags())
 	return cmd
 }
 

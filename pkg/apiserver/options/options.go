@@ -26,6 +26,7 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/embeddedetcd"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/standalone"
 	cnatopenapi "github.com/programming-kubernetes/cnat/pkg/generated/openapi"
+	cnatversion "github.com/programming-kubernetes/cnat/pkg/version"
 )
 
 const (
@@ -196,7 +197,8 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	serverConfig.OpenAPIConfig.Info.Version = version.BinaryVersion().String()
 	serverConfig.OpenAPIV3Config.Info.Version = version.BinaryVersion().String()
 	serverConfig.FeatureGate = o.ComponentGlobalsRegistry.FeatureGateFor(basecompatibility.DefaultKubeComponent)
-	serverConfig.EffectiveVersion = version
+	// /version serves this build's version and commit, the cnat component's major and minor.
+	serverConfig.EffectiveVersion = cnatversion.WithBuildInfo(version)
 
 	if err := ro.ApplyTo(serverConfig); err != nil {
 		return nil, err

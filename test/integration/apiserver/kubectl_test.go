@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,9 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/version"
+
+	cnatversion "github.com/programming-kubernetes/cnat/pkg/version"
 )
 
 // kubectl runs the real kubectl against the test server as the admin and returns its stdout; it fails the
@@ -103,4 +107,20 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestKubectlVersion: kubectl version succeeds against the server and shows its version.
+func TestKubectlVersion(t *testing.T) {
+	kubectl(t, "version") // fails the test when kubectl exits non-zero, as it did on v0.0.0-master+$Format:%H$
+
+	var versions struct {
+		ServerVersion version.Info `json:"serverVersion"`
+	}
+	if err := json.Unmarshal([]byte(kubectl(t, "version", "--output", "json")), &versions); err != nil {
+		t.Fatal(err)
+	}
+	got, want := versions.ServerVersion, cnatversion.Get()
+	if got.GitVersion != want.GitVersion || got.GitCommit != want.GitCommit || got.Major != "1" || got.Minor != "0" {
+		t.Errorf("server version %#v, want %s (commit %q) 1.0", got, want.GitVersion, want.GitCommit)
+	}
 }

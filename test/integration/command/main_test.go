@@ -26,14 +26,29 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	bin = dir
-	// A plain go build of the checkout, as a developer makes one: the version comes from what Go embeds.
-	build := exec.Command("go", "build", "-o", bin+"/", "./cmd/cnat-apiserver", "./cmd/cnat-controller")
-	build.Dir = moduleRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+	if err := build(bin); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return m.Run()
+}
+
+// build builds the binaries into dir as make build does: stamped with hack/version-ldflags.sh. (A plain
+// go build stamps the commit itself only in a git clone whose VCS stamping is on; TestDerive covers it.)
+func build(dir string) error {
+	ldflags := exec.Command("hack/version-ldflags.sh")
+	ldflags.Dir = moduleRoot()
+	flags, err := ldflags.Output()
+	if err != nil {
+		return fmt.Errorf("hack/version-ldflags.sh: %w", err)
+	}
+	build := exec.Command("go", "build", "-ldflags", strings.TrimSpace(string(flags)), "-o", dir+"/",
+		"./cmd/cnat-apiserver", "./cmd/cnat-controller")
+	build.Dir = moduleRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	return nil
 }
 
 // moduleRoot is the directory of go.mod.

@@ -1,0 +1,66 @@
+// Package version tells which build of cnat is running: its version, git commit and tree state, and build
+// date, as /version, `kubectl version` and --version show them.
+//
+// A build may stamp them with -ldflags "-X …" (hack/version-ldflags.sh does, for the Makefile,
+// hack/lib/cnat.sh and the Dockerfile), as Kubernetes stamps k8s.io/component-base/version. Without that, a
+// plain go build, go install or go run still reports a real version: Go embeds the module version and the
+// VCS revision in every binary it builds from a checkout, and Get derives the rest from them.
+package version
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	utilversion "k8s.io/apimachinery/pkg/util/version"
+	apimachineryversion "k8s.io/apimachinery/pkg/version"
+)
+
+// BinaryVersion is cnat's own version, MAJOR.MINOR: the API's prerelease lifecycle (v1alpha1 deprecated in
+// 1.0) and --emulated-version cnat=… count in it. A build that is not a release reports
+// vMAJOR.MINOR.0-dev+<commit>.
+const BinaryVersion = "1.0"
+
+// Set with -ldflags "-X github.com/programming-kubernetes/cnat/pkg/version.<name>=<value>"; empty means
+// "derive it from what Go embedded".
+var (
+	// gitVersion is the semantic version, such as v1.0.0 or v1.0.0-dev+0123456789ab-dirty.
+	gitVersion string
+	// gitCommit is the full SHA-1 of the commit the binary was built from.
+	gitCommit string
+	// gitTreeState is "clean", or "dirty" when the tree had changes that were not committed.
+	gitTreeState string
+	// buildDate is the build's date, RFC 3339 (date -u +'%Y-%m-%dT%H:%M:%SZ').
+	buildDate string
+)
+
+// Get returns this binary's version information.
+func Get() apimachineryversion.Info {
+	buildInfo, _ := debug.ReadBuildInfo()
+	return derive(stamp{gitVersion, gitCommit, gitTreeState, buildDate}, buildInfo)
+}
+
+// String is the one-line form --version prints: "v1.0.0-dev+0123456789ab".
+func String() string { return Get().GitVersion }
+
+// stamp holds what -ldflags set.
+type stamp struct {
+	gitVersion, gitCommit, gitTreeState, buildDate string
+}
+
+func derive(s stamp, buildInfo *debug.BuildInfo) apimachineryversion.Info {
+	vcs := vcsSettings(buildInfo)
+	info := apimachineryversion.Info{
+		GitCommit:    firstOf(s.gitCommit, vcs["vcs.revision"]),
+		GitTreeState: firstOf(s.gitTreeState, treeState(vcs["vcs.modified"])),
+		// Without a stamped build date, the commit's date: it says how old the code is, and keeps builds of
+		// one commit reproducible.
+		BuildDate: firstOf(s.buildDate, vcs["vcs.time"]),
+		GoVersion: runtime.Version(),
+		Compiler:  runtime.Compiler,
+		Platform:  fmt.Sprintf("%s/%s", runtime.GOOS, runtime.GOARCH),
+	}
+	info.Major, info.Minor = majorMinor(utilversion.MustParseGeneric(BinaryVersion))
+	info.GitVersion = firstOf(s.gitVersion, releaseVersion(buildInfo), devVersion(info.GitCommit, info.GitTreeState))
+	return info
+}

@@ -1,0 +1,63 @@
+package command
+
+import (
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/version"
+)
+
+// TestVersion: a build of the checkout (make build's) reports v1.0.0-dev+<commit>[-dirty] on --version of
+// both binaries and on /version, where kubectl version reads the commit, tree state and build date too.
+func TestVersion(t *testing.T) {
+	commit, dirty := gitHead(t)
+	want := "v1.0.0-dev+" + commit[:12]
+	if dirty {
+		want += "-dirty"
+	}
+
+	for _, name := range []string{"cnat-apiserver", "cnat-controller"} {
+		out, err := exec.Command(binary(name), "--version").Output()
+		if err != nil {
+			t.Fatalf("%s --version: %v", name, err)
+		}
+		if got := strings.TrimSpace(string(out)); got != name+" "+want {
+			t.Errorf("%s --version: %q, want %q", name, got, name+" "+want)
+		}
+	}
+
+	server := startServer(t)
+	out, err := exec.Command("kubectl", "--kubeconfig", filepath.Join(server.dataDir, "admin.kubeconfig"),
+		"version", "--output", "json").Output()
+	if err != nil {
+		t.Fatalf("kubectl version: %v", err)
+	}
+	var versions struct {
+		ServerVersion version.Info `json:"serverVersion"`
+	}
+	if err := json.Unmarshal(out, &versions); err != nil {
+		t.Fatal(err)
+	}
+	got := versions.ServerVersion
+	wantState := map[bool]string{false: "clean", true: "dirty"}[dirty]
+	if got.GitVersion != want || got.GitCommit != commit || got.GitTreeState != wantState || got.BuildDate == "" {
+		t.Errorf("/version %#v, want %s, commit %s, tree %s and a build date", got, want, commit, wantState)
+	}
+}
+
+// gitHead returns the commit of the checkout and whether it has changes not committed.
+func gitHead(t *testing.T) (commit string, dirty bool) {
+	git := func(args ...string) string {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = moduleRoot()
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("git %s: %v", strings.Join(args, " "), err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	return git("rev-parse", "HEAD"), git("status", "--porcelain") != ""
+}
