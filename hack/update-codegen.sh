@@ -41,13 +41,19 @@ go tool prerelease-lifecycle-gen \
     "${lifecycle_pkgs[@]}"
 
 # OpenAPI definitions and model names. The API rule report lists the violations we accept; a new one fails.
+# The self-review APIs a standalone server serves (pkg/apiserver/selfreviews) are k8s.io/api types: their
+# definitions are generated here too (k8s.io/api ships none), read-only (their model names come with them).
 report_args=()
 if [[ "${UPDATE_API_KNOWN_VIOLATIONS:-}" == "true" ]]; then
     report_args+=(--update-report)
 fi
+selfreview_pkgs=(k8s.io/api/authentication/v1 k8s.io/api/authorization/v1)
+KUBE_CODEGEN_READONLY_PKGS+=("${selfreview_pkgs[@]}")
 kube::codegen::gen_openapi \
     --output-dir "${ROOT}/pkg/generated/openapi" \
     --output-pkg "${THIS_PKG}/pkg/generated/openapi" \
+    --extra-pkgs "${selfreview_pkgs[0]}" \
+    --extra-pkgs "${selfreview_pkgs[1]}" \
     --report-filename "${ROOT}/api/api-rules/violation_exceptions.list" \
     --output-model-name-file "zz_generated.model_name.go" \
     "${report_args[@]:+"${report_args[@]}"}" \

@@ -10,6 +10,7 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
+	"github.com/programming-kubernetes/cnat/pkg/apiserver/selfreviews"
 	atstorage "github.com/programming-kubernetes/cnat/pkg/registry/cnat/at"
 )
 
@@ -19,10 +20,13 @@ const ComponentName = "cnat"
 // Config is the configuration of a cnat API server.
 type Config struct {
 	GenericConfig *genericapiserver.RecommendedConfig
+	// Standalone servers serve the self-review APIs too, which kube-apiserver serves otherwise.
+	Standalone bool
 }
 
 type completedConfig struct {
 	GenericConfig genericapiserver.CompletedConfig
+	Standalone    bool
 }
 
 // CompletedConfig is a Config whose defaults are filled in; only it can make a server.
@@ -37,7 +41,7 @@ type CnatServer struct {
 
 // Complete fills in the defaults of the configuration.
 func (cfg *Config) Complete() CompletedConfig {
-	return CompletedConfig{&completedConfig{GenericConfig: cfg.GenericConfig.Complete()}}
+	return CompletedConfig{&completedConfig{GenericConfig: cfg.GenericConfig.Complete(), Standalone: cfg.Standalone}}
 }
 
 // New returns a server that serves the cnat API group.
@@ -71,6 +75,11 @@ func (c completedConfig) New() (*CnatServer, error) {
 
 	if err := s.GenericAPIServer.InstallAPIGroup(&apiGroupInfo); err != nil {
 		return nil, err
+	}
+	if c.Standalone {
+		if err := selfreviews.Install(s.GenericAPIServer, c.GenericConfig.Authorization.Authorizer); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/authorization/union"
 	"k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
@@ -24,6 +25,7 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/embeddedetcd"
+	"github.com/programming-kubernetes/cnat/pkg/apiserver/selfreviews"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/standalone"
 	cnatopenapi "github.com/programming-kubernetes/cnat/pkg/generated/openapi"
 	cnatversion "github.com/programming-kubernetes/cnat/pkg/version"
@@ -184,7 +186,7 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	}
 
 	serverConfig := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
-	namer := openapi.NewDefinitionNamer(apiserver.Scheme)
+	namer := openapi.NewDefinitionNamer(apiserver.Scheme, selfreviews.Scheme)
 	serverConfig.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(cnatopenapi.GetOpenAPIDefinitions, namer)
 	serverConfig.OpenAPIConfig.Info.Title = "cnat"
 	serverConfig.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(cnatopenapi.GetOpenAPIDefinitions, namer)
@@ -207,6 +209,15 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		if err := pki.ApplyAuthentication(&serverConfig.Authentication, serverConfig.SecureServing); err != nil {
 			return nil, err
 		}
+		// system:masters may do anything; every authenticated user may also discover the API and review
+		// themselves, as in a cluster.
+		authz, err := union.New(
+			union.NamedAuthorizer{AuthorizerName: "standalone/privileged-groups-and-paths", Authorizer: serverConfig.Authorization.Authorizer},
+			union.NamedAuthorizer{AuthorizerName: "standalone/authenticated-users", Authorizer: standalone.AuthenticatedUsers()})
+		if err != nil {
+			return nil, err
+		}
+		serverConfig.Authorization.Authorizer = authz
 		initializers, err := cnatAdmissionInitializers(serverConfig)
 		if err != nil {
 			return nil, err
@@ -215,5 +226,5 @@ func (o *Options) Config() (*apiserver.Config, error) {
 			return nil, err
 		}
 	}
-	return &apiserver.Config{GenericConfig: serverConfig}, nil
+	return &apiserver.Config{GenericConfig: serverConfig, Standalone: o.standalone}, nil
 }
