@@ -3,6 +3,8 @@
 package apiserver
 
 import (
+	"net/http"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -10,6 +12,7 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
+	"github.com/programming-kubernetes/cnat/pkg/apiserver/bodycheck"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/selfreviews"
 	atstorage "github.com/programming-kubernetes/cnat/pkg/registry/cnat/at"
 )
@@ -41,6 +44,13 @@ type CnatServer struct {
 
 // Complete fills in the defaults of the configuration.
 func (cfg *Config) Complete() CompletedConfig {
+	// Bodies of writes to ats that cannot become an At are answered with the fields at fault (422), after
+	// authentication and authorization, before the handlers decode them.
+	buildHandlerChain := cfg.GenericConfig.BuildHandlerChainFunc
+	cfg.GenericConfig.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
+		ats := bodycheck.Resource{GroupResource: cnat.Resource("ats"), Kind: "At", Scheme: Scheme}
+		return buildHandlerChain(bodycheck.WithBodyCheck(apiHandler, ats, c.Serializer, c.MaxRequestBodyBytes), c)
+	}
 	return CompletedConfig{&completedConfig{GenericConfig: cfg.GenericConfig.Complete(), Standalone: cfg.Standalone}}
 }
 

@@ -31,7 +31,8 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"malformed JSON", http.MethodPost, beta, "application/json", []byte(`{"apiVersion":`), 400, nil},
 		{"malformed YAML", http.MethodPost, beta, "application/yaml", []byte("apiVersion: [\n  kind: At"), 400, nil},
-		{"wrong kind", http.MethodPost, beta, "application/json", []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"x"}}`), 400, nil},
+		{"wrong kind", http.MethodPost, beta, "application/json", []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"x"}}`),
+			422, []string{"kind", "apiVersion"}},
 		{"invalid At", http.MethodPost, beta, "application/json",
 			[]byte(`{"apiVersion":"cnat.programming-kubernetes.info/v1beta1","kind":"At","metadata":{"name":"Bad_Name"},"spec":{"command":[""],"image":"UPPER"}}`),
 			422, []string{"metadata.name", "spec.schedule", "spec.command[0]", "spec.image"}},
@@ -40,7 +41,7 @@ func TestBadInput(t *testing.T) {
 			422, []string{"spec.schedule"}},
 		{"schedule not a time in v1beta1", http.MethodPost, beta, "application/json",
 			[]byte(`{"apiVersion":"cnat.programming-kubernetes.info/v1beta1","kind":"At","metadata":{"name":"soon"},"spec":{"schedule":"next tuesday","command":["true"]}}`),
-			400, nil},
+			422, []string{"spec.schedule"}},
 		{"body over the limit", http.MethodPost, beta, "application/json", huge, 413, nil},
 		{"empty protobuf envelope", http.MethodPost, beta, "application/vnd.kubernetes.protobuf", []byte("k8s\x00"), 400, nil},
 		{"media type not spoken", http.MethodPost, beta, "text/plain", []byte("an At, please"), 415, nil},

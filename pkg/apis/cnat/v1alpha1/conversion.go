@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/conversion"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
 )
@@ -96,7 +97,7 @@ func Convert_v1alpha1_At_To_cnat_At(in *At, out *cnat.At, s conversion.Scope) er
 	if raw, ok := in.Annotations[cnat.CommandAnnotation]; ok {
 		var argv []string
 		if err := json.Unmarshal([]byte(raw), &argv); err != nil {
-			return fmt.Errorf("metadata.annotations[%s]: not a JSON list of strings: %w", cnat.CommandAnnotation, err)
+			return bookkeepingError(cnat.CommandAnnotation, raw, "a JSON list of strings", err)
 		}
 		// Restore the argv only while the command line still is its rendering: a client that edited the
 		// command in v1alpha1 meant the new command line.
@@ -113,7 +114,7 @@ func Convert_v1alpha1_At_To_cnat_At(in *At, out *cnat.At, s conversion.Scope) er
 	if raw, ok := in.Annotations[cnat.StatusAnnotation]; ok {
 		var extra v1beta1OnlyStatus
 		if err := json.Unmarshal([]byte(raw), &extra); err != nil {
-			return fmt.Errorf("metadata.annotations[%s]: not a JSON status: %w", cnat.StatusAnnotation, err)
+			return bookkeepingError(cnat.StatusAnnotation, raw, "a JSON object of v1beta1 status fields", err)
 		}
 		out.Status.PodName = extra.PodName
 		out.Status.StartTime = extra.StartTime
@@ -122,6 +123,13 @@ func Convert_v1alpha1_At_To_cnat_At(in *At, out *cnat.At, s conversion.Scope) er
 		out.Status.Conditions = extra.Conditions
 	}
 	return nil
+}
+
+// bookkeepingError is the field error of a bookkeeping annotation that does not hold what it must: a field
+// error, so that the server can name the annotation in a 422 (package bodycheck).
+func bookkeepingError(annotation, value, want string, err error) *field.Error {
+	return field.Invalid(field.NewPath("metadata", "annotations").Key(annotation), value,
+		fmt.Sprintf("must be %s: %v", want, err))
 }
 
 // Convert_cnat_AtSpec_To_v1alpha1_AtSpec maps the fields v1alpha1 has; Convert_cnat_At_To_v1alpha1_At keeps
