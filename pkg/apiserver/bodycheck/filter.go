@@ -78,10 +78,19 @@ func WithBodyCheck(handler http.Handler, resource Resource, serializer runtime.N
 	})
 }
 
+// handles tells whether the request writes an object of the resource: a create, update or patch of it, an
+// update or patch of its status (a POST to status is the handler's to refuse).
 func (r Resource) handles(info *request.RequestInfo) bool {
-	return info.IsResourceRequest && info.APIGroup == r.Group && info.Resource == r.Resource &&
-		(info.Subresource == "" || info.Subresource == "status") &&
-		(info.Verb == "create" || info.Verb == "update" || info.Verb == "patch")
+	if !info.IsResourceRequest || info.APIGroup != r.Group || info.Resource != r.Resource {
+		return false
+	}
+	switch info.Subresource {
+	case "":
+		return info.Verb == "create" || info.Verb == "update" || info.Verb == "patch"
+	case "status":
+		return info.Verb == "update" || info.Verb == "patch"
+	}
+	return false
 }
 
 // check returns the problems of a body sent with verb and media type to version gv, whose Go type is that
