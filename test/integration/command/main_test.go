@@ -11,8 +11,15 @@ import (
 	"testing"
 )
 
-// bin holds cnat-apiserver and cnat-controller, built once for the package's tests.
-var bin string
+var (
+	// bin holds cnat-apiserver and cnat-controller, built once for the package's tests.
+	bin string
+	// checkout is the commit the binaries are built from, and whether the tree had uncommitted changes.
+	checkout struct {
+		commit string
+		dirty  bool
+	}
+)
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -26,6 +33,11 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	bin = dir
+	// What the build is stamped with, read when it is built (another package's test may touch the tree later).
+	if checkout.commit, checkout.dirty, err = gitHead(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	if err := build(bin); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -49,6 +61,24 @@ func build(dir string) error {
 		return fmt.Errorf("go build: %w\n%s", err, out)
 	}
 	return nil
+}
+
+// gitHead returns the commit of the checkout and whether it has changes not committed.
+func gitHead() (commit string, dirty bool, err error) {
+	git := func(args ...string) (string, error) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = moduleRoot()
+		out, err := cmd.Output()
+		if err != nil {
+			return "", fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
+		}
+		return strings.TrimSpace(string(out)), nil
+	}
+	if commit, err = git("rev-parse", "HEAD"); err != nil {
+		return "", false, err
+	}
+	status, err := git("status", "--porcelain")
+	return commit, status != "", err
 }
 
 // moduleRoot is the directory of go.mod.

@@ -13,7 +13,7 @@ import (
 // TestVersion: a build of the checkout (make build's) reports v1.0.0-dev+<commit>[-dirty] on --version of
 // both binaries and on /version, where kubectl version reads the commit, tree state and build date too.
 func TestVersion(t *testing.T) {
-	commit, dirty := gitHead(t)
+	commit, dirty := checkout.commit, checkout.dirty
 	want := "v1.0.0-dev+" + commit[:12]
 	if dirty {
 		want += "-dirty"
@@ -46,18 +46,4 @@ func TestVersion(t *testing.T) {
 	if got.GitVersion != want || got.GitCommit != commit || got.GitTreeState != wantState || got.BuildDate == "" {
 		t.Errorf("/version %#v, want %s, commit %s, tree %s and a build date", got, want, commit, wantState)
 	}
-}
-
-// gitHead returns the commit of the checkout and whether it has changes not committed.
-func gitHead(t *testing.T) (commit string, dirty bool) {
-	git := func(args ...string) string {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = moduleRoot()
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("git %s: %v", strings.Join(args, " "), err)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	return git("rev-parse", "HEAD"), git("status", "--porcelain") != ""
 }
