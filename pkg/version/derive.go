@@ -45,6 +45,16 @@ func releaseVersion(buildInfo *debug.BuildInfo) string {
 	return v
 }
 
+// pseudoVersionRevision is the commit a pseudo-version names, abbreviated to 12 digits: a binary built
+// with go install …@<commit> has no VCS information, but its module version says which commit it is.
+func pseudoVersionRevision(buildInfo *debug.BuildInfo) string {
+	if buildInfo == nil || !module.IsPseudoVersion(buildInfo.Main.Version) {
+		return ""
+	}
+	revision, _ := module.PseudoVersionRev(buildInfo.Main.Version)
+	return revision
+}
+
 // devVersion is the version of a build that is not a release: BinaryVersion as a patch release 0, the
 // pre-release "dev", and the commit (and "-dirty") as build metadata, which semantic versioning ignores when
 // it orders versions: v1.0.0-dev+0123456789ab-dirty.

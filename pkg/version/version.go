@@ -51,7 +51,7 @@ type stamp struct {
 func derive(s stamp, buildInfo *debug.BuildInfo) apimachineryversion.Info {
 	vcs := vcsSettings(buildInfo)
 	info := apimachineryversion.Info{
-		GitCommit:    firstOf(s.gitCommit, vcs["vcs.revision"]),
+		GitCommit:    firstOf(s.gitCommit, vcs["vcs.revision"], pseudoVersionRevision(buildInfo)),
 		GitTreeState: firstOf(s.gitTreeState, treeState(vcs["vcs.modified"])),
 		// Without a stamped build date, the commit's date: it says how old the code is, and keeps builds of
 		// one commit reproducible.

@@ -37,6 +37,8 @@ func TestDerive(t *testing.T) {
 		{"go build of a modified checkout", stamp{}, checkout("true"),
 			"v1.0.0-dev+0123456789ab-dirty", commit, "dirty", "2026-11-30T22:12:44Z"},
 		{"go install of a release", stamp{}, buildInfo("v1.0.2"), "v1.0.2", "", "", ""},
+		{"go install of a commit", stamp{}, buildInfo("v0.0.0-20261130221244-0123456789ab"),
+			"v1.0.0-dev+0123456789ab", "0123456789ab", "", ""},
 		{"go build at a release tag", stamp{}, buildInfo("v1.0.2", "vcs.revision", commit, "vcs.modified", "false"),
 			"v1.0.2", commit, "clean", ""},
 		{"no VCS information (test binary, Docker context without .git)", stamp{}, buildInfo("(devel)"),
