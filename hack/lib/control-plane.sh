@@ -247,12 +247,13 @@ cp_start_controller_manager() {
   port="$(cp_free_ports 1)" || return
   _cp_kubeconfig "${kc}" "${d}/kube-controller-manager"
   # Only the controllers that need no nodes/pods: namespace deletion,
-  # garbage collection, service accounts (+ their tokens), and the
-  # aggregation of ClusterRoles (so that admin/edit/view cover ats).
+  # garbage collection, service accounts (+ their tokens), the aggregation
+  # of ClusterRoles (so that admin/edit/view cover ats), and resource quota
+  # (the usage in a ResourceQuota's status, ats included).
   cp_spawn kube-controller-manager \
     --kubeconfig "${kc}" --authentication-kubeconfig "${kc}" --authorization-kubeconfig "${kc}" \
     --bind-address 127.0.0.1 --secure-port "${port}" --cert-dir "${d}/kube-controller-manager-serving" \
-    --controllers namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller \
+    --controllers namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller,resourcequota-controller \
     --service-account-private-key-file "${d}/sa.key" --root-ca-file "${CP_CA_CERT}" \
     --use-service-account-credentials --leader-elect=false || return
   # /healthz is served without authentication (--authorization-always-allow-paths).
