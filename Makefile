@@ -25,7 +25,7 @@ test-integration:
 test-e2e: control-plane ## the control plane built once (minutes), then the end-to-end tests against it
 	$(GO) test -count=1 ./test/e2e/...
 
-control-plane: ## etcd, kube-apiserver, kube-controller-manager from source into _output/bin, once (minutes, with progress)
+control-plane: ## etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok from source into _output/bin, once
 	hack/build-control-plane.sh
 
 bench: ## benchmarks on a local control plane of their own; they print figures, they are not tests

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the binaries of the local test control plane into _output/bin/: kube-apiserver,
-# kube-controller-manager and etcd from the pinned tools module in hack/tools/kube.
+# kube-controller-manager, kube-scheduler and etcd from the pinned tools module in hack/tools/kube, and kwok
+# (the simulated kubelet and node) from its own, hack/tools/kwok (its Kubernetes libraries are not those of
+# hack/tools/kube).
 #
 # A binary is rebuilt only when it is missing or older than its tools module's go.sum, i.e. when the pinned
 # versions changed. The first build compiles a few thousand packages (several minutes); later runs are
@@ -12,6 +14,7 @@ set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KUBE_TOOLS_DIR="${REPO_ROOT}/hack/tools/kube"
+KWOK_TOOLS_DIR="${REPO_ROOT}/hack/tools/kwok"
 BIN_DIR="${REPO_ROOT}/_output/bin"
 PROGRESS_INTERVAL=15 # seconds between progress lines
 
@@ -80,4 +83,6 @@ build() {
 
 build "${KUBE_TOOLS_DIR}" etcd go.etcd.io/etcd/server/v3
 build "${KUBE_TOOLS_DIR}" kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager "${kube_ldflags}"
+build "${KUBE_TOOLS_DIR}" kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler "${kube_ldflags}"
 build "${KUBE_TOOLS_DIR}" kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "${kube_ldflags}"
+build "${KWOK_TOOLS_DIR}" kwok sigs.k8s.io/kwok/cmd/kwok
