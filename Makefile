@@ -2,7 +2,7 @@
 GO ?= go
 BIN := _output/bin
 
-.PHONY: all build run test test-unit test-integration test-e2e bench verify codegen clean
+.PHONY: all build run test test-unit test-integration test-e2e control-plane bench verify codegen clean
 
 all: build
 
@@ -14,7 +14,7 @@ run: ## standalone on the embedded default: https://127.0.0.1:8443, data in ./cn
 
 test: ## everything: unit, integration (real server, embedded etcd), then e2e (real control plane, real kubectl)
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /test/e2e)
-	$(GO) test -count=1 ./test/e2e/...
+	$(MAKE) --no-print-directory test-e2e
 
 test-unit:
 	$(GO) test -count=1 ./pkg/... ./cmd/...
@@ -22,8 +22,11 @@ test-unit:
 test-integration:
 	$(GO) test -count=1 ./test/integration/...
 
-test-e2e: ## builds kube-apiserver, etcd, kube-controller-manager once (minutes), then runs against them
+test-e2e: control-plane ## the control plane built once (minutes), then the end-to-end tests against it
 	$(GO) test -count=1 ./test/e2e/...
+
+control-plane: ## etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok from source into _output/bin, once
+	hack/build-control-plane.sh
 
 bench: ## benchmarks on a local control plane of their own; they print figures, they are not tests
 	hack/bench.sh

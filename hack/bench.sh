@@ -7,6 +7,8 @@ export CP_RUN_DIR="${ROOT}/_output/bench"
 
 "${ROOT}/hack/local-down.sh" >/dev/null 2>&1 || true
 trap '"${ROOT}/hack/local-down.sh" >/dev/null 2>&1 || true' EXIT
+# Visible: the first build of the control plane takes minutes and says how far it is.
+"${ROOT}/hack/build-control-plane.sh"
 "${ROOT}/hack/local-up.sh" >/dev/null
 # shellcheck source=/dev/null
 source "${CP_RUN_DIR}/env"
@@ -22,7 +24,7 @@ cpu_seconds() {
   done
 }
 
-echo "== cnat-controller: lag from schedule to Pod and to Running"
+echo "== cnat-controller: lag from schedule to Pod, to Running and to Succeeded"
 (cd "${ROOT}" && go build -o "${ROOT}/_output/bin/controllerlag" ./test/bench/controllerlag)
 # It prints what the burst cost each component (from /proc, pid files of local-up), and the floor: the same
 # number of Pods created at once by a client that does nothing else.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Starts a local control plane (etcd, kube-apiserver, kube-controller-manager;
-# no nodes) on loopback with free ports, and cnat-apiserver in aggregated mode
-# registered through its APIServices (hack/lib/cnat.sh).
+# Starts a local control plane (etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler; one simulated node run by kwok) on loopback with free ports,
+# cnat-apiserver in aggregated mode registered through its APIServices, and
+# cnat-controller (hack/lib/cnat.sh).
 # The processes keep running in the background; stop them with
 # hack/local-down.sh. State, logs and certificates: _output/local-up/.
 #
@@ -25,6 +26,13 @@ print_usage_hint() {
 local-up: control plane is up at ${CP_APISERVER_URL}
   export KUBECONFIG=${KUBECONFIG}
   (or: source ${CP_RUN_DIR}/env)
+Pods run on node ${CP_KWOK_NODE}, simulated by kwok: Running at once, Succeeded a second later
+(Failed, exit code 1, if the command's last argument is false). Watch an At's whole life:
+  kubectl get nodes
+  kubectl create namespace demo
+  kubectl -n demo get ats --watch &     # Pending, Running, Succeeded
+  kubectl -n demo create -f ${REPO_ROOT}/pkg/apis/cnat/testdata/conversion/book-example/v1beta1.yaml
+  kubectl -n demo get pods -o wide      # its Pod, on ${CP_KWOK_NODE}, Completed
 Stop it with: ${REPO_ROOT}/hack/local-down.sh
 EOM
 }

@@ -1,10 +1,12 @@
 # shellcheck shell=bash
 # Functions to run a throw-away Kubernetes control plane (etcd,
-# kube-apiserver, kube-controller-manager) on loopback for tests.
+# kube-apiserver, kube-controller-manager, kube-scheduler) with one simulated
+# node (kwok) on loopback for tests.
 # Source this file; it does not run anything by itself.
 #
 #   source hack/lib/control-plane.sh
 #   cp_start              # certs + etcd + kube-apiserver + controller-manager
+#                         # + scheduler + kwok and its node
 #   ...use $KUBECONFIG / $CP_APISERVER_URL...
 #   cp_stop               # stops exactly the processes cp_start started
 #
@@ -14,10 +16,11 @@
 # cluster CA; cp_free_ports <n> picks free loopback ports.
 #
 # Binaries come from _output/bin (hack/build-control-plane.sh). Also needs
-# openssl, python3 (free ports), curl (readiness) and ps on the PATH.
+# openssl, python3 (free ports), curl (readiness), kubectl and ps on the PATH.
 # Everything lives under CP_RUN_DIR (default _output/local-up):
-#   pki/ certificates and kubeconfigs, etcd/ data, logs/ one log per
-#   process, pids/ one pid file per process, env (see cp_write_env).
+#   pki/ certificates and kubeconfigs, config/ configuration files, etcd/
+#   data, logs/ one log per process, pids/ one pid file per process, env
+#   (see cp_write_env).
 #
 # Variables set for callers (also written to $CP_RUN_DIR/env):
 #   KUBECONFIG, CP_KUBECONFIG   admin kubeconfig (O=system:masters)
@@ -26,11 +29,17 @@
 #   CP_FRONT_PROXY_CA_CERT      CA of the front-proxy client certificate
 #   CP_ETCD_URL                 etcd client URL
 #
-# There is no kubelet, no kube-proxy and no scheduler: Services get no
-# routable ClusterIPs. An aggregated API server running on the host is
-# reachable through an ExternalName Service pointing at "localhost" (the
-# aggregator dials <externalName>:<APIService port> and verifies the
-# certificate against <service>.<namespace>.svc).
+# The one node, kwok-node, is kwok's (hack/kwok): the scheduler binds Pods to
+# it and kwok takes them through the stages of hack/kwok/stages.yaml (Running,
+# then Succeeded, or Failed for a failing command); no container runs. Pods of
+# a namespace annotated with CP_NO_KUBELET_ANNOTATION are never scheduled, so
+# nothing but a test touches their status.
+#
+# There is no kubelet and no kube-proxy: Services get no routable ClusterIPs.
+# An aggregated API server running on the host is reachable through an
+# ExternalName Service pointing at "localhost" (the aggregator dials
+# <externalName>:<APIService port> and verifies the certificate against
+# <service>.<namespace>.svc).
 
 CP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CP_BIN_DIR="${CP_BIN_DIR:-${CP_ROOT}/_output/bin}"
@@ -45,9 +54,16 @@ CP_CA_CERT="${CP_CERT_DIR}/ca.crt"
 CP_CA_KEY="${CP_CERT_DIR}/ca.key"
 CP_FRONT_PROXY_CA_CERT="${CP_CERT_DIR}/front-proxy-ca.crt"
 CP_KUBECONFIG="${CP_CERT_DIR}/admin.kubeconfig"
+CP_CONFIG_DIR="${CP_RUN_DIR}/config"
+CP_KWOK_DIR="${CP_ROOT}/hack/kwok"
+CP_KWOK_NODE=kwok-node
+# PodNodeSelector gives the Pods of a namespace with this annotation a node
+# selector that no node matches: they stay Pending, never scheduled, and kwok
+# never sees them.
+CP_NO_KUBELET_ANNOTATION="scheduler.alpha.kubernetes.io/node-selector=cnat.programming-kubernetes.info/kubelet=none"
 
 # Components in start order; cp_stop stops them in reverse.
-CP_COMPONENTS=(etcd kube-apiserver kube-controller-manager)
+CP_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
 cp_log() { echo "control-plane: $*" >&2; }
 
@@ -138,6 +154,9 @@ cp_gen_certs() {
     kubernetes.default.svc.cluster.local 10.0.0.1
   _cp_cert "${d}/ca" "${d}/admin" /O=system:masters/CN=admin clientAuth
   _cp_cert "${d}/ca" "${d}/kube-controller-manager" /CN=system:kube-controller-manager clientAuth
+  _cp_cert "${d}/ca" "${d}/kube-scheduler" /CN=system:kube-scheduler clientAuth
+  # kwok's user, bound to the ClusterRole of hack/kwok/rbac.yaml.
+  _cp_cert "${d}/ca" "${d}/kwok" /CN=kwok-controller clientAuth
   # The aggregator authenticates to aggregated servers with this cert; they
   # trust it via the requestheader CA, which must differ from the client CA.
   _cp_ca "${d}/front-proxy-ca" cnat-local-front-proxy-ca
@@ -220,11 +239,13 @@ cp_start_apiserver() {
   #   which may not exist in a sandbox.
   # --endpoint-reconciler-type none: no need for endpoints of the
   #   "kubernetes" Service (nothing could route to them without kube-proxy).
+  # PodNodeSelector: see CP_NO_KUBELET_ANNOTATION.
   cp_spawn kube-apiserver \
     --bind-address 127.0.0.1 --secure-port "${port}" --advertise-address 127.0.0.1 \
     --cert-dir "${d}" --tls-cert-file "${d}/kube-apiserver.crt" --tls-private-key-file "${d}/kube-apiserver.key" \
     --etcd-servers "${CP_ETCD_URL}" \
     --endpoint-reconciler-type none \
+    --enable-admission-plugins PodNodeSelector \
     --service-cluster-ip-range "${CP_SERVICE_CIDR}" \
     --service-account-issuer https://kubernetes.default.svc \
     --service-account-key-file "${d}/sa.pub" --service-account-signing-key-file "${d}/sa.key" \
@@ -246,32 +267,85 @@ cp_start_controller_manager() {
   local port d="${CP_CERT_DIR}" kc="${CP_CERT_DIR}/kube-controller-manager.kubeconfig"
   port="$(cp_free_ports 1)" || return
   _cp_kubeconfig "${kc}" "${d}/kube-controller-manager"
-  # Only the controllers that need no nodes/pods: namespace deletion,
-  # garbage collection, service accounts (+ their tokens), and the
-  # aggregation of ClusterRoles (so that admin/edit/view cover ats).
+  # Only the controllers the tests meet: namespace deletion, garbage
+  # collection, service accounts (+ their tokens), the aggregation of
+  # ClusterRoles (so that admin/edit/view cover ats), resource quota (the
+  # usage in a ResourceQuota's status, ats included), and the node lifecycle
+  # (it lifts the not-ready taint a new Node gets once kwok reports it Ready).
   cp_spawn kube-controller-manager \
     --kubeconfig "${kc}" --authentication-kubeconfig "${kc}" --authorization-kubeconfig "${kc}" \
     --bind-address 127.0.0.1 --secure-port "${port}" --cert-dir "${d}/kube-controller-manager-serving" \
-    --controllers namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller \
+    --controllers namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller,resourcequota-controller,node-lifecycle-controller \
     --service-account-private-key-file "${d}/sa.key" --root-ca-file "${CP_CA_CERT}" \
     --use-service-account-credentials --leader-elect=false || return
   # /healthz is served without authentication (--authorization-always-allow-paths).
   cp_wait kube-controller-manager -k "https://127.0.0.1:${port}/healthz"
 }
 
+cp_start_scheduler() {
+  local port d="${CP_CERT_DIR}" kc="${CP_CERT_DIR}/kube-scheduler.kubeconfig" config="${CP_CONFIG_DIR}/kube-scheduler.yaml"
+  port="$(cp_free_ports 1)" || return
+  _cp_kubeconfig "${kc}" "${d}/kube-scheduler"
+  mkdir -p "${CP_CONFIG_DIR}"
+  # The client's default QPS and burst (50/100) would take ten seconds and
+  # more to bind 1000 Pods due at once (make bench).
+  cat >"${config}" <<EOF
+apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+clientConnection:
+  kubeconfig: ${kc}
+  qps: 2000
+  burst: 2000
+leaderElection:
+  leaderElect: false
+EOF
+  cp_spawn kube-scheduler --config "${config}" \
+    --authentication-kubeconfig "${kc}" --authorization-kubeconfig "${kc}" \
+    --bind-address 127.0.0.1 --secure-port "${port}" --cert-dir "${d}/kube-scheduler-serving" || return
+  cp_wait kube-scheduler -k "https://127.0.0.1:${port}/healthz"
+}
+
+# cp_start_kwok: kwok with its RBAC, then its node; returns once the node is
+# Ready and schedulable.
+cp_start_kwok() {
+  local port d="${CP_CERT_DIR}" kc="${CP_CERT_DIR}/kwok.kubeconfig" deadline
+  port="$(cp_free_ports 1)" || return
+  _cp_kubeconfig "${kc}" "${d}/kwok"
+  kubectl --kubeconfig "${CP_KUBECONFIG}" apply -f "${CP_KWOK_DIR}/rbac.yaml" >/dev/null || return
+  cp_spawn kwok --kubeconfig "${kc}" \
+    --config "${CP_KWOK_DIR}/kwok.yaml" --config "${CP_KWOK_DIR}/stages.yaml" \
+    --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+    --server-address "127.0.0.1:${port}" || return
+  cp_wait kwok "http://127.0.0.1:${port}/healthz" || return
+  kubectl --kubeconfig "${CP_KUBECONFIG}" apply -f "${CP_KWOK_DIR}/node.yaml" >/dev/null || return
+  # A new Node carries the not-ready taint (admission) until the node
+  # lifecycle controller sees it Ready: only then does the scheduler use it.
+  deadline=$((SECONDS + CP_START_TIMEOUT))
+  until [[ -z "$(kubectl --kubeconfig "${CP_KUBECONFIG}" get node "${CP_KWOK_NODE}" -o jsonpath='{.spec.taints}')" ]] &&
+    kubectl --kubeconfig "${CP_KUBECONFIG}" wait --for=condition=Ready node "${CP_KWOK_NODE}" --timeout 1s >/dev/null 2>&1; do
+    if ! cp_running kwok || ((SECONDS > deadline)); then
+      cp_log "node ${CP_KWOK_NODE} did not become Ready and schedulable; last log lines of kwok:"
+      tail -n 30 "${CP_LOG_DIR}/kwok.log" >&2 || true
+      return 1
+    fi
+    sleep 1
+  done
+  cp_log "node ${CP_KWOK_NODE} (kwok) is Ready"
+}
+
 # cp_start: fresh control plane (wipes the previous one under CP_RUN_DIR).
 # Stops whatever it started if a component fails to come up. (The start
 # functions use "|| return" because set -e does not apply inside "if !".)
 cp_start() {
-  rm -rf "${CP_RUN_DIR:?}"/{pki,etcd,logs,pids,env}
+  rm -rf "${CP_RUN_DIR:?}"/{pki,config,etcd,logs,pids,env}
   mkdir -p "${CP_RUN_DIR}"
   cp_gen_certs
-  if ! { cp_start_etcd && cp_start_apiserver && cp_start_controller_manager; }; then
+  if ! { cp_start_etcd && cp_start_apiserver && cp_start_controller_manager && cp_start_scheduler && cp_start_kwok; }; then
     cp_stop
     return 1
   fi
   export KUBECONFIG="${CP_KUBECONFIG}" CP_KUBECONFIG CP_APISERVER_URL CP_CA_CERT CP_CA_KEY \
-    CP_FRONT_PROXY_CA_CERT CP_ETCD_URL CP_RUN_DIR
+    CP_FRONT_PROXY_CA_CERT CP_ETCD_URL CP_RUN_DIR CP_NO_KUBELET_ANNOTATION
 }
 
 # cp_stop_one <name>: SIGTERM, SIGKILL after 30s; waits until it is gone.
@@ -328,6 +402,7 @@ cp_any_running() {
 cp_write_env() {
   local v
   for v in KUBECONFIG CP_KUBECONFIG CP_APISERVER_URL CP_CA_CERT CP_CA_KEY CP_FRONT_PROXY_CA_CERT CP_ETCD_URL CP_RUN_DIR \
+    CP_NO_KUBELET_ANNOTATION \
     ${CP_EXTRA_ENV:-}; do
     printf 'export %s=%q\n' "${v}" "${!v}"
   done >"${CP_RUN_DIR}/env"

@@ -29,6 +29,7 @@ type podInfo struct {
 	}
 	Spec struct {
 		RestartPolicy string
+		NodeName      string
 		Containers    []struct {
 			Image   string
 			Command []string
@@ -66,7 +67,8 @@ func waitForPod(t *testing.T, ns, at string, timeout time.Duration) podInfo {
 	return pods[0]
 }
 
-// setPodPhase plays the kubelet, which this control plane has not: it writes the Pod's final status.
+// setPodPhase plays the kubelet in a namespace without one (namespaceWithoutKubelet): it writes the Pod's final
+// status.
 func setPodPhase(t *testing.T, ns, pod, phase string, exitCode int) {
 	t.Helper()
 	status := map[string]any{"phase": phase, "containerStatuses": []any{map[string]any{
@@ -81,8 +83,9 @@ func waitForPhase(t *testing.T, ns, at, phase string) {
 	eventually(t, 30*time.Second, "At "+at+" "+phase, func() bool { return phaseOf(t, ns, at) == phase })
 }
 
+// TestControllerRunsAtsAtTheirSchedule follows the state machine step by step: the test plays the kubelet.
 func TestControllerRunsAtsAtTheirSchedule(t *testing.T) {
-	ns := namespace(t)
+	ns := namespaceWithoutKubelet(t)
 	for _, outcome := range []struct {
 		name, podPhase, atPhase, message string
 		exitCode                         int
@@ -110,6 +113,9 @@ func TestControllerRunsAtsAtTheirSchedule(t *testing.T) {
 				pod.Spec.RestartPolicy != "Never" || !strings.HasPrefix(pod.Metadata.Name, outcome.name+"-") {
 				t.Errorf("pod %+v", pod)
 			}
+			if pod.Spec.NodeName != "" {
+				t.Fatalf("Pod scheduled to %s: a kubelet would race the test", pod.Spec.NodeName)
+			}
 			waitForPhase(t, ns, outcome.name, "Running")
 			if podName := kubectl(t, "", "get", betaR, outcome.name, "-n", ns, "-o", "jsonpath={.status.podName}"); podName != pod.Metadata.Name {
 				t.Errorf("status.podName %q, want %q", podName, pod.Metadata.Name)
@@ -133,7 +139,7 @@ func TestControllerRunsAtsAtTheirSchedule(t *testing.T) {
 }
 
 func TestControllerPodDeletedWhileRunning(t *testing.T) {
-	ns := namespace(t)
+	ns := namespaceWithoutKubelet(t)
 	manifest, _ := atDueIn("orphaned", 0)
 	kubectl(t, manifest, "create", "-n", ns, "-f", "-")
 	pod := waitForPod(t, ns, "orphaned", 30*time.Second)
@@ -170,7 +176,7 @@ func controllerScript(t *testing.T, function string) {
 // TestControllerRestart: a controller restarted mid-run creates no second Pod and still follows the first;
 // an At whose schedule passed while no controller ran, runs when one is back.
 func TestControllerRestart(t *testing.T) {
-	ns := namespace(t)
+	ns := namespaceWithoutKubelet(t)
 	manifest, _ := atDueIn("survives", 0)
 	kubectl(t, manifest, "create", "-n", ns, "-f", "-")
 	pod := waitForPod(t, ns, "survives", 30*time.Second)

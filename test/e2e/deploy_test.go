@@ -32,7 +32,8 @@ const (
 // TestDeploy: the deploy artifacts of a real cluster (artifacts/deploy, its cert-manager overlay, and the
 // overlay hack/deploy-certs.sh writes) render with kubectl's kustomize, fit together, and every object they
 // render is accepted by the e2e kube-apiserver in a server-side dry-run (schema, validation, defaulting and
-// admission of the real API; nothing is stored). The e2e cluster has no nodes, so nothing can run here.
+// admission of the real API; nothing is stored). The e2e cluster's only node is simulated (kwok): nothing
+// could run here.
 func TestDeploy(t *testing.T) {
 	base := renderKustomize(t, filepath.Join(repoRoot, "artifacts", "deploy"))
 

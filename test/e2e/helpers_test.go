@@ -30,6 +30,16 @@ func namespace(t *testing.T) string {
 	return name
 }
 
+// namespaceWithoutKubelet is a namespace whose Pods are never scheduled (a node selector no node matches,
+// hack/lib/control-plane.sh): kwok, the simulated kubelet, never sees them, so a test can play the kubelet and
+// write their status itself.
+func namespaceWithoutKubelet(t *testing.T) string {
+	t.Helper()
+	ns := namespace(t)
+	kubectl(t, "", "annotate", "namespace", ns, env["CP_NO_KUBELET_ANNOTATION"])
+	return ns
+}
+
 // getJSON reads an object with kubectl get -o json into a map.
 func getJSON(t *testing.T, args ...string) map[string]any {
 	t.Helper()

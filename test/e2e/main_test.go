@@ -1,6 +1,6 @@
 // Package e2e tests cnat-apiserver the way users meet it: registered through APIServices behind a real
-// kube-apiserver (hack/local-up.sh: etcd, kube-apiserver, kube-controller-manager, cnat-apiserver in
-// aggregated mode), driven with real kubectl.
+// kube-apiserver (hack/local-up.sh: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, a node
+// simulated by kwok, cnat-apiserver in aggregated mode, cnat-controller), driven with real kubectl.
 package e2e
 
 import (

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/admission/plugin/resourcequota"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 
@@ -17,15 +18,23 @@ import (
 // ones. They need nothing but the server itself, so they run standalone too.
 var cnatAdmissionPlugins = []string{atpolicy.PluginName}
 
-// addCnatAdmissionPlugins registers the server's own admission plugins, enabled by default.
-func addCnatAdmissionPlugins(a *genericoptions.AdmissionOptions) {
+// addAdmissionPlugins registers, enabled by default, the server's own admission plugins after the generic
+// ones, and ResourceQuota last.
+//
+// Requests for an aggregated group never pass kube-apiserver's admission, so the server runs ResourceQuota
+// itself, or quotas on count/ats.cnat.programming-kubernetes.info would be silently ignored. It runs last, as in
+// kube-apiserver (after the webhooks and policies there, after AtPolicy here): a quota is charged only for a
+// create every other plugin let through.
+func addAdmissionPlugins(a *genericoptions.AdmissionOptions) {
 	atpolicy.Register(a.Plugins)
+	resourcequota.Register(a.Plugins)
 	a.RecommendedPluginOrder = append(a.RecommendedPluginOrder, cnatAdmissionPlugins...)
+	a.RecommendedPluginOrder = append(a.RecommendedPluginOrder, resourcequota.PluginName)
 }
 
 // cnatAdmissionInitializers gives the server's own plugins a shared informer factory of the generated
-// clientset, over the server's loopback connection. The factory starts once the server serves (a
-// post-start hook): the informers list and watch this very server.
+// clientset, over the server's loopback connection, and ResourceQuota how ats count. The factory starts once
+// the server serves (a post-start hook): the informers list and watch this very server.
 func cnatAdmissionInitializers(c *genericapiserver.RecommendedConfig) ([]admission.PluginInitializer, error) {
 	// The loopback connection speaks protobuf, which the server serves for Ats.
 	client, err := versioned.NewForConfig(c.LoopbackClientConfig)

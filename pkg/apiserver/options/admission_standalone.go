@@ -72,6 +72,17 @@ func (a standaloneAdmission) ApplyTo(c *genericapiserver.Config, initializers ..
 	if err != nil {
 		return fmt.Errorf("failed to read plugin config: %w", err)
 	}
+	// A configuration for a plugin that cannot run here (ResourceQuota's limitedResources, say) would be a
+	// policy the admin believes in and nothing enforces: refuse it, as Validate refuses enabling the plugin.
+	for _, name := range a.Plugins.Registered() {
+		if slices.Contains(cnatAdmissionPlugins, name) {
+			continue
+		}
+		if config, err := configs.ConfigFor(name); config != nil || err != nil {
+			return fmt.Errorf("admission-control-config-file %s configures plugin %q, which needs a Kubernetes cluster "+
+				"(--kubeconfig): standalone, only %s can run", a.ConfigFile, name, strings.Join(cnatAdmissionPlugins, ", "))
+		}
+	}
 	chain, err := a.Plugins.NewFromPlugins(names, configs, admission.PluginInitializers(initializers), a.Decorators)
 	if err != nil {
 		return err

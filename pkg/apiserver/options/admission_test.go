@@ -2,6 +2,8 @@ package options
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/admission/plugin/resourcequota"
 	"k8s.io/apiserver/pkg/authentication/user"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
@@ -21,18 +24,23 @@ import (
 	informers "github.com/programming-kubernetes/cnat/pkg/generated/informers/externalversions"
 )
 
-func TestAtPolicyIsRegisteredAndOnByDefault(t *testing.T) {
+// TestAggregatedAdmissionPlugins: in a cluster, AtPolicy runs after the generic plugins and ResourceQuota
+// last, as in kube-apiserver; both are on by default and can be turned off.
+func TestAggregatedAdmissionPlugins(t *testing.T) {
 	a := NewOptions().RecommendedOptions.Admission
 	if errs := a.Validate(); len(errs) != 0 {
 		t.Fatalf("the admission options of the aggregated mode do not validate: %v", errs)
 	}
-	names := enabledPluginNames(a)
-	if len(names) == 0 || names[len(names)-1] != atpolicy.PluginName {
-		t.Errorf("enabled plugins %v, want AtPolicy last, after the generic ones", names)
+	want := []string{"NamespaceLifecycle", "MutatingAdmissionPolicy", "MutatingAdmissionWebhook", "ValidatingAdmissionPolicy",
+		"ValidatingAdmissionWebhook", atpolicy.PluginName, resourcequota.PluginName}
+	if names := enabledPluginNames(a); !slices.Equal(names, want) {
+		t.Errorf("enabled plugins %v, want %v", names, want)
 	}
-	a.DisablePlugins = []string{atpolicy.PluginName}
-	if slices.Contains(enabledPluginNames(a), atpolicy.PluginName) {
-		t.Error("--disable-admission-plugins=AtPolicy left it on")
+	for _, name := range []string{atpolicy.PluginName, resourcequota.PluginName} {
+		a.DisablePlugins = []string{name}
+		if slices.Contains(enabledPluginNames(a), name) {
+			t.Errorf("--disable-admission-plugins=%s left it on", name)
+		}
 	}
 }
 
@@ -44,6 +52,7 @@ func TestStandaloneAdmissionValidate(t *testing.T) {
 		{disable: []string{"AtPolicy", "NamespaceLifecycle"}}, // turning off what does not run is harmless
 		{enable: []string{"AtPolicy"}},
 		{enable: []string{"ValidatingAdmissionWebhook"}, wantErr: `"ValidatingAdmissionWebhook" needs a Kubernetes cluster`},
+		{enable: []string{"ResourceQuota"}, wantErr: `"ResourceQuota" needs a Kubernetes cluster`},
 		{disable: []string{"NoSuchPlugin"}, wantErr: `"NoSuchPlugin" is unknown`},
 	} {
 		a := standaloneAdmission{NewOptions().RecommendedOptions.Admission}
@@ -88,5 +97,32 @@ func TestStandaloneAdmissionChain(t *testing.T) {
 		if at.Spec.Image != want {
 			t.Errorf("AtPolicy disabled=%v: image %q, want %q", disabled, at.Spec.Image, want)
 		}
+	}
+}
+
+// TestStandaloneRefusesConfigurationOfClusterPlugins: standalone there are no ResourceQuotas (no core API), so a
+// configuration for ResourceQuota would be a policy nothing enforces: the server refuses to start with it.
+func TestStandaloneRefusesConfigurationOfClusterPlugins(t *testing.T) {
+	configFile := filepath.Join(t.TempDir(), "admission-config.yaml")
+	err := os.WriteFile(configFile, []byte(`apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+  - name: ResourceQuota
+    configuration:
+      apiVersion: apiserver.config.k8s.io/v1
+      kind: ResourceQuotaConfiguration
+      limitedResources:
+        - resource: ats
+          matchContains: ["count/ats.cnat.programming-kubernetes.info"]
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := standaloneAdmission{NewOptions().RecommendedOptions.Admission}
+	a.ConfigFile = configFile
+	factory := informers.NewSharedInformerFactory(fake.NewSimpleClientset(), time.Duration(0))
+	err = a.ApplyTo(&genericapiserver.Config{}, cnatinitializer.New(factory))
+	if err == nil || !strings.Contains(err.Error(), `configures plugin "ResourceQuota", which needs a Kubernetes cluster`) {
+		t.Errorf("got %v, want a refusal of the ResourceQuota configuration", err)
 	}
 }

@@ -77,7 +77,7 @@ func NewOptions() *Options {
 	// stays readable: the storage codec recognizes either encoding.
 	o.RecommendedOptions.Etcd.DefaultStorageMediaType = runtime.ContentTypeProtobuf
 	o.RecommendedOptions.SecureServing.BindPort = DefaultSecurePort
-	addCnatAdmissionPlugins(o.RecommendedOptions.Admission)
+	addAdmissionPlugins(o.RecommendedOptions.Admission)
 	o.RecommendedOptions.ExtraAdmissionInitializers = cnatAdmissionInitializers
 	return o
 }
