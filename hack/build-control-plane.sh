@@ -2,7 +2,7 @@
 # Builds the binaries of the local test control plane into _output/bin/: kube-apiserver,
 # kube-controller-manager, kube-scheduler and etcd from the pinned tools module in hack/tools/kube, and kwok
 # (the simulated kubelet and node) from its own, hack/tools/kwok (its Kubernetes libraries are not those of
-# hack/tools/kube).
+# hack/tools/kube), and etcdctl and etcdutl from hack/tools/etcd.
 #
 # A binary is rebuilt only when it is missing or older than its tools module's go.sum, i.e. when the pinned
 # versions changed. The first build compiles a few thousand packages (several minutes); later runs are
@@ -15,6 +15,7 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KUBE_TOOLS_DIR="${REPO_ROOT}/hack/tools/kube"
 KWOK_TOOLS_DIR="${REPO_ROOT}/hack/tools/kwok"
+ETCD_TOOLS_DIR="${REPO_ROOT}/hack/tools/etcd"
 BIN_DIR="${REPO_ROOT}/_output/bin"
 PROGRESS_INTERVAL=15 # seconds between progress lines
 
@@ -86,3 +87,7 @@ build "${KUBE_TOOLS_DIR}" kube-controller-manager k8s.io/kubernetes/cmd/kube-con
 build "${KUBE_TOOLS_DIR}" kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler "${kube_ldflags}"
 build "${KUBE_TOOLS_DIR}" kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "${kube_ldflags}"
 build "${KWOK_TOOLS_DIR}" kwok sigs.k8s.io/kwok/cmd/kwok
+# etcdctl and etcdutl (snapshots, restores, member changes of the test etcd clusters in test/reliability),
+# from a tools module of their own, at the etcd version above.
+build "${ETCD_TOOLS_DIR}" etcdctl go.etcd.io/etcd/etcdctl/v3
+build "${ETCD_TOOLS_DIR}" etcdutl go.etcd.io/etcd/etcdutl/v3

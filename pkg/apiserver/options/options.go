@@ -53,6 +53,9 @@ type Options struct {
 	// BindAddressSet tells whether --bind-address was given; standalone, the default is loopback only.
 	BindAddressSet bool
 
+	// flags are the flags AddFlags added: Complete tells a default from a value that was given.
+	flags *pflag.FlagSet
+
 	// Filled in by Complete.
 	standalone   bool
 	embeddedEtcd *embeddedetcd.Etcd
@@ -89,6 +92,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	o.ServerRun.ComponentGlobalsRegistry = o.ComponentGlobalsRegistry
 	o.ServerRun.AddUniversalFlags(fs)
 	o.RecommendedOptions.AddFlags(fs)
+	describeAggregatedDefaults(fs)
+	o.flags = fs
 	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "Directory for the embedded etcd (used when --etcd-servers is "+
 		"not given) and, when standalone (no --kubeconfig), the certificates and admin.kubeconfig.")
 }
@@ -122,6 +127,7 @@ func (o *Options) Complete() error {
 	}
 
 	if !o.standalone {
+		o.applyAggregatedDefaults()
 		// One kubeconfig for everything unless told otherwise.
 		if kubeconfig := ro.CoreAPI.CoreAPIKubeconfigPath; kubeconfig != "" {
 			if ro.Authentication.RemoteKubeConfigFile == "" {
@@ -172,8 +178,8 @@ func (o *Options) Validate() error {
 }
 
 // Config turns the completed options into a server configuration. Standalone, it first makes (or reuses) the
-// certificates in the data dir.
-func (o *Options) Config() (*apiserver.Config, error) {
+// certificates in the data dir. shutdownInitiated closes when the server is told to stop (SIGTERM).
+func (o *Options) Config(shutdownInitiated <-chan struct{}) (*apiserver.Config, error) {
 	ro := o.RecommendedOptions
 	pki := standalone.NewPKI(o.DataDir)
 	if o.standalone {
@@ -205,6 +211,7 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	if err := ro.ApplyTo(serverConfig); err != nil {
 		return nil, err
 	}
+	applyAvailability(&serverConfig.Config, shutdownInitiated)
 	if o.standalone {
 		if err := pki.ApplyAuthentication(&serverConfig.Authentication, serverConfig.SecureServing); err != nil {
 			return nil, err

@@ -37,7 +37,7 @@ func (o *Options) Run(ctx context.Context) error {
 		}()
 	}
 
-	config, err := o.Config()
+	config, err := o.Config(ctx.Done())
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
+	"github.com/programming-kubernetes/cnat/pkg/registry/storageerrors"
 )
 
 // REST serves the ats resource.
@@ -46,6 +47,9 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (*
 	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter, AttrFunc: GetAttrs}); err != nil {
 		return nil, nil, err
 	}
+	// An unreachable or leaderless etcd is answered 503/504 with Retry-After, which clients retry, instead of
+	// a 500 carrying gRPC text.
+	store.Storage.Storage = storageerrors.Wrap(store.Storage.Storage, store.DefaultQualifiedResource)
 
 	statusStore := *store
 	statusStore.UpdateStrategy = statusStrategy

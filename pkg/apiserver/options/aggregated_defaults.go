@@ -1,0 +1,57 @@
+package options
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Defaults of aggregated mode, where cnat-apiserver runs as replicas behind kube-apiserver's aggregator and is
+// upgraded by rolling them. Standalone keeps the generic server's defaults (a Ctrl-C stops it at once).
+//
+// They fit the Deployment's terminationGracePeriodSeconds of 90 (artifacts/deploy/server): on SIGTERM the
+// server fails /readyz and keeps serving for the shutdown delay while the endpoints controller takes the
+// terminating Pod out of the Service and the aggregator moves its connections to the other replicas (every
+// response carries "Connection: close" meanwhile); then it stops listening, finishes the requests in flight
+// (at most --request-timeout, 60s, and in practice well under a second) and ends its watches within the
+// watch grace period, so that clients re-establish them on another replica rather than at the request
+// timeout. 10s + max(60s, 15s) < 90s: the kubelet's SIGKILL never cuts a request short.
+const (
+	aggregatedShutdownDelay      = 10 * time.Second
+	aggregatedWatchTerminationGP = 15 * time.Second
+)
+
+// aggregatedDefaults are the flags whose default differs in aggregated mode, with that default.
+var aggregatedDefaults = map[string]string{
+	"shutdown-delay-duration":                 aggregatedShutdownDelay.String(),
+	"shutdown-watch-termination-grace-period": aggregatedWatchTerminationGP.String(),
+	// HTTP/1.1 towards the aggregator: a connection is handed over to another replica after a complete
+	// exchange ("Connection: close" while shutting down), and each new connection is balanced on its own.
+	// Over HTTP/2 the aggregator sends everything on one connection to one replica, and the only way to move
+	// it is a GOAWAY, which loses the requests in flight on the wire at that moment (the aggregator cannot
+	// resend a request body it forwards). See pkg/apiserver/filters/connection_handover.go.
+	"disable-http2-serving": "true",
+}
+
+// describeAggregatedDefaults says in each flag's help what its default is in aggregated mode.
+func describeAggregatedDefaults(fs *pflag.FlagSet) {
+	for name, value := range aggregatedDefaults {
+		if f := fs.Lookup(name); f != nil {
+			f.Usage += fmt.Sprintf(" cnat-apiserver: defaults to %s in aggregated mode (%s standalone).", value, f.DefValue)
+		}
+	}
+}
+
+// applyAggregatedDefaults sets the aggregated mode's defaults of the flags that were not given.
+func (o *Options) applyAggregatedDefaults() {
+	if o.flags == nil {
+		return
+	}
+	for name, value := range aggregatedDefaults {
+		if f := o.flags.Lookup(name); f != nil && !f.Changed {
+			// The value is one the flag parses; the flag still reads as not given.
+			_ = f.Value.Set(value)
+		}
+	}
+}

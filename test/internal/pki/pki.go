@@ -1,0 +1,132 @@
+// Package pki makes the certificates of test clusters: a CA, and leaf certificates it signs for servers
+// (with their names and addresses) and clients, written as PEM files.
+package pki
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// CA signs certificates; its certificate is at CertFile.
+type CA struct {
+	CertFile string
+	cert     *x509.Certificate
+	key      *ecdsa.PrivateKey
+}
+
+// Pair is a certificate and its key, as files.
+type Pair struct {
+	CertFile, KeyFile string
+}
+
+// Usage says what a leaf certificate is for.
+type Usage int
+
+const (
+	// Server is for TLS servers.
+	Server Usage = 1 << iota
+	// Client is for TLS clients.
+	Client
+	// Peer is both: an etcd member serves its peers and dials them with the same certificate.
+	Peer = Server | Client
+)
+
+// NewCA makes a CA named cn, written to <dir>/<name>.crt (and .key).
+func NewCA(dir, name, cn string) (*CA, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{CommonName: cn},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	pair, err := write(dir, name, der, key)
+	if err != nil {
+		return nil, err
+	}
+	return &CA{CertFile: pair.CertFile, cert: cert, key: key}, nil
+}
+
+// Issue signs a certificate for cn (organizations become groups for Kubernetes) with the given names: IP
+// addresses become IP SANs, anything else DNS SANs. It is written to <dir>/<name>.crt and .key.
+func (ca *CA) Issue(dir, name, cn string, orgs []string, usage Usage, sans ...string) (Pair, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return Pair{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: cn, Organization: orgs},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+	}
+	if usage&Server != 0 {
+		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageServerAuth)
+	}
+	if usage&Client != 0 {
+		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageClientAuth)
+	}
+	for _, san := range sans {
+		if ip := net.ParseIP(san); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, san)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		return Pair{}, err
+	}
+	return write(dir, name, der, key)
+}
+
+func write(dir, name string, der []byte, key *ecdsa.PrivateKey) (Pair, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Pair{}, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return Pair{}, err
+	}
+	p := Pair{CertFile: filepath.Join(dir, name+".crt"), KeyFile: filepath.Join(dir, name+".key")}
+	if err := os.WriteFile(p.CertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return Pair{}, err
+	}
+	if err := os.WriteFile(p.KeyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return Pair{}, err
+	}
+	return p, nil
+}
+
+func serial() *big.Int {
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		panic(fmt.Sprintf("random serial: %v", err))
+	}
+	return n
+}
