@@ -92,7 +92,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	o.ServerRun.ComponentGlobalsRegistry = o.ComponentGlobalsRegistry
 	o.ServerRun.AddUniversalFlags(fs)
 	o.RecommendedOptions.AddFlags(fs)
-	describeAggregatedDefaults(fs)
+	describeModeDefaults(fs)
 	o.flags = fs
 	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "Directory for the embedded etcd (used when --etcd-servers is "+
 		"not given) and, when standalone (no --kubeconfig), the certificates and admin.kubeconfig.")
@@ -126,8 +126,8 @@ func (o *Options) Complete() error {
 		ro.Etcd.StorageConfig.Transport.ServerList = []string{etcd.ClientURL()}
 	}
 
+	o.applyModeDefaults(o.standalone)
 	if !o.standalone {
-		o.applyAggregatedDefaults()
 		// One kubeconfig for everything unless told otherwise.
 		if kubeconfig := ro.CoreAPI.CoreAPIKubeconfigPath; kubeconfig != "" {
 			if ro.Authentication.RemoteKubeConfigFile == "" {

@@ -2,18 +2,13 @@ package apiserver
 
 import (
 	"bytes"
-	"context"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
-	"github.com/programming-kubernetes/cnat/pkg/apiserver/embeddedetcd"
 	"github.com/programming-kubernetes/cnat/test/integration/framework"
 )
 
@@ -115,32 +110,7 @@ func TestSwitchStorageMediaType(t *testing.T) {
 // storedBytes reads an At's value straight from the embedded etcd of a stopped server's data dir.
 func storedBytes(t *testing.T, dataDir, namespace, name string) []byte {
 	t.Helper()
-	etcd, err := embeddedetcd.New(filepath.Join(dataDir, "etcd"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := etcd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer etcd.Close()
-	client, err := clientv3.New(clientv3.Config{Endpoints: []string{etcd.ClientURL()}, DialTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	resp, err := client.Get(c, "/registry/", clientv3.WithPrefix())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range resp.Kvs {
-		if strings.HasSuffix(string(kv.Key), "/ats/"+namespace+"/"+name) {
-			return kv.Value
-		}
-	}
-	t.Fatalf("no key for %s/%s among %d keys", namespace, name, len(resp.Kvs))
-	return nil
+	return framework.StoredValue(t, dataDir, namespace, name)
 }
 
 // TestDefaultStorageIsProtobuf: without --storage-media-type the server writes protobuf (the default chosen

@@ -3,9 +3,11 @@
 package pki
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -21,7 +23,7 @@ import (
 type CA struct {
 	CertFile string
 	cert     *x509.Certificate
-	key      *ecdsa.PrivateKey
+	key      crypto.Signer
 }
 
 // Pair is a certificate and its key, as files.
@@ -69,6 +71,31 @@ func NewCA(dir, name, cn string) (*CA, error) {
 		return nil, err
 	}
 	return &CA{CertFile: pair.CertFile, cert: cert, key: key}, nil
+}
+
+// LoadCA reads a CA made elsewhere (openssl, by hack/lib/control-plane.sh) to sign with it.
+func LoadCA(certFile, keyFile string) (*CA, error) {
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		return nil, err
+	}
+	signer, ok := pair.PrivateKey.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%s: not a signing key", keyFile)
+	}
+	return &CA{CertFile: certFile, cert: cert, key: signer}, nil
 }
 
 // Issue signs a certificate for cn (organizations become groups for Kubernetes) with the given names: IP

@@ -8,7 +8,8 @@ import (
 )
 
 // Defaults of aggregated mode, where cnat-apiserver runs as replicas behind kube-apiserver's aggregator and is
-// upgraded by rolling them. Standalone keeps the generic server's defaults (a Ctrl-C stops it at once).
+// upgraded by rolling them. Standalone stops at once on Ctrl-C: no shutdown delay, HTTP/2, and open watches
+// (kubectl get --watch) ended within a second rather than holding the stop for the 60s shutdown timeout.
 //
 // They fit the Deployment's terminationGracePeriodSeconds of 90 (artifacts/deploy/server): on SIGTERM the
 // server fails /readyz and keeps serving for the shutdown delay while the endpoints controller takes the
@@ -20,6 +21,7 @@ import (
 const (
 	aggregatedShutdownDelay      = 10 * time.Second
 	aggregatedWatchTerminationGP = 15 * time.Second
+	standaloneWatchTerminationGP = time.Second
 )
 
 // aggregatedDefaults are the flags whose default differs in aggregated mode, with that default.
@@ -34,21 +36,36 @@ var aggregatedDefaults = map[string]string{
 	"disable-http2-serving": "true",
 }
 
-// describeAggregatedDefaults says in each flag's help what its default is in aggregated mode.
-func describeAggregatedDefaults(fs *pflag.FlagSet) {
-	for name, value := range aggregatedDefaults {
-		if f := fs.Lookup(name); f != nil {
-			f.Usage += fmt.Sprintf(" cnat-apiserver: defaults to %s in aggregated mode (%s standalone).", value, f.DefValue)
+// standaloneDefaults are the flags whose default differs standalone, with that default.
+var standaloneDefaults = map[string]string{
+	"shutdown-watch-termination-grace-period": standaloneWatchTerminationGP.String(),
+}
+
+// describeModeDefaults says in each flag's help what its default is in each mode.
+func describeModeDefaults(fs *pflag.FlagSet) {
+	for name, aggregated := range aggregatedDefaults {
+		f := fs.Lookup(name)
+		if f == nil {
+			continue
 		}
+		standalone := f.DefValue
+		if v, ok := standaloneDefaults[name]; ok {
+			standalone = v
+		}
+		f.Usage += fmt.Sprintf(" cnat-apiserver: defaults to %s in aggregated mode, %s standalone.", aggregated, standalone)
 	}
 }
 
-// applyAggregatedDefaults sets the aggregated mode's defaults of the flags that were not given.
-func (o *Options) applyAggregatedDefaults() {
+// applyModeDefaults sets the defaults of the server's mode for the flags that were not given.
+func (o *Options) applyModeDefaults(standalone bool) {
 	if o.flags == nil {
 		return
 	}
-	for name, value := range aggregatedDefaults {
+	defaults := aggregatedDefaults
+	if standalone {
+		defaults = standaloneDefaults
+	}
+	for name, value := range defaults {
 		if f := o.flags.Lookup(name); f != nil && !f.Changed {
 			// The value is one the flag parses; the flag still reads as not given.
 			_ = f.Value.Set(value)

@@ -1,0 +1,56 @@
+package framework
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/programming-kubernetes/cnat/pkg/apiserver/embeddedetcd"
+)
+
+// StoredValues reads the values of every At straight from the embedded etcd of a stopped server's data dir,
+// by "<namespace>/<name>": the bytes as they are on disk.
+func StoredValues(t testing.TB, dataDir string) map[string][]byte {
+	t.Helper()
+	etcd, err := embeddedetcd.New(filepath.Join(dataDir, "etcd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := etcd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer etcd.Close()
+	client, err := clientv3.New(clientv3.Config{Endpoints: []string{etcd.ClientURL()}, DialTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := client.Get(c, "/registry/", clientv3.WithPrefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string][]byte{}
+	for _, kv := range resp.Kvs {
+		if _, key, ok := strings.Cut(string(kv.Key), "/ats/"); ok {
+			values[key] = kv.Value
+		}
+	}
+	return values
+}
+
+// StoredValue reads one At's value as StoredValues does.
+func StoredValue(t testing.TB, dataDir, namespace, name string) []byte {
+	t.Helper()
+	values := StoredValues(t, dataDir)
+	value, ok := values[namespace+"/"+name]
+	if !ok {
+		t.Fatalf("no key for %s/%s among %d Ats", namespace, name, len(values))
+	}
+	return value
+}
