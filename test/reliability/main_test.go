@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 
+	"k8s.io/klog/v2"
+
 	"github.com/programming-kubernetes/cnat/test/internal/ledger"
 )
 
@@ -48,6 +50,16 @@ func run(m *testing.M) int {
 		return 1
 	}
 	env = cp
+	// The informers' client-go logs (watches ended by the faults, retries) go to a file: the figures are
+	// the output.
+	klogFile, err := os.Create(filepath.Join(cp.runDir, "client.log"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer klogFile.Close()
+	klog.LogToStderr(false)
+	klog.SetOutput(klogFile)
 	code := m.Run()
 	rowsMu.Lock()
 	defer rowsMu.Unlock()
@@ -56,8 +68,10 @@ func run(m *testing.M) int {
 		if *longForm {
 			mode = "long form (make reliability)"
 		}
-		fmt.Printf("\nreliability, %s:\n", mode)
-		ledger.PrintTable(os.Stdout, rows)
+		var table strings.Builder
+		ledger.PrintTable(&table, rows)
+		fmt.Printf("\nreliability, %s:\n%s", mode, table.String())
+		_ = os.WriteFile(filepath.Join(cp.runDir, "table.txt"), []byte(table.String()), 0o644)
 	}
 	return code
 }

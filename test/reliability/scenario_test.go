@@ -97,6 +97,9 @@ func (r *loadRun) finish(scenario, fault string) ledger.Row {
 	}
 	row := ledger.NewRow(scenario, r.ledger, len(lost), fault, r.informers)
 	r.t.Logf("failures:\n%s", r.ledger.Summary())
+	if row.Anonymous > 0 {
+		r.t.Errorf("%d requests refused 401/403: a server answered before it could authenticate the aggregator", row.Anonymous)
+	}
 	if row.Acknowledged == 0 {
 		r.t.Error("no write was acknowledged: the load did not run")
 	}
