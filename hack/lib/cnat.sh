@@ -68,7 +68,8 @@ cnat_register() {
 }
 
 # cnat_start: builds and starts cnat-apiserver on a free port with its own etcd prefix on the cluster's
-# etcd, and registers it. Sets CNAT_APISERVER_URL.
+# etcd, and registers it. Sets CNAT_APISERVER_URL. One replica: no shutdown delay (nothing to hand its
+# connections to). CNAT_APISERVER_FLAGS adds flags (benchmarks compare settings with it).
 cnat_start() {
   local port
   # A fresh control plane: nothing of an earlier run (tokens of another kube-apiserver) may be reused.
@@ -85,7 +86,8 @@ cnat_start() {
     --kubeconfig "${CNAT_DIR}/kubeconfig" \
     --etcd-servers "${CP_ETCD_URL}" --etcd-prefix /cnat \
     --data-dir "${CNAT_DIR}/data" \
-    --shutdown-watch-termination-grace-period 5s || return
+    --shutdown-delay-duration 0s --shutdown-watch-termination-grace-period 5s \
+    ${CNAT_APISERVER_FLAGS:-} || return
   cp_wait cnat-apiserver --cacert "${CP_CA_CERT}" "https://127.0.0.1:${port}/readyz" || return
   cnat_register "${port}" || return
   CNAT_APISERVER_URL="https://127.0.0.1:${port}"

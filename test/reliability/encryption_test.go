@@ -11,6 +11,8 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/programming-kubernetes/cnat/test/internal/encryptionconfig"
 )
 
 // rotationSteps are the EncryptionConfigurations of a key rotation, as docs/operations.md gives them: the
@@ -22,20 +24,15 @@ var rotationSteps = []struct {
 	// prefix is what every At in etcd starts with once the step is done.
 	prefix string
 }{
-	{"key1 only", []string{"key1"}, "k8s:enc:aescbc:v1:key1:"},
-	{"key2 added second", []string{"key1", "key2"}, "k8s:enc:aescbc:v1:key1:"},
-	{"key2 first, every At rewritten", []string{"key2", "key1"}, "k8s:enc:aescbc:v1:key2:"},
-	{"key1 removed", []string{"key2"}, "k8s:enc:aescbc:v1:key2:"},
+	{"key1 only", []string{"key1"}, encryptionconfig.Prefix("key1")},
+	{"key2 added second", []string{"key1", "key2"}, encryptionconfig.Prefix("key1")},
+	{"key2 first, every At rewritten", []string{"key2", "key1"}, encryptionconfig.Prefix("key2")},
+	{"key1 removed", []string{"key2"}, encryptionconfig.Prefix("key2")},
 }
 
 // The rewrite of docs/operations.md: every At read and written back, so that it is encrypted with the key
 // that is now first.
 const rewriteEveryAt = "kubectl get ats --all-namespaces -o json | kubectl replace -f -"
-
-var aesKeys = map[string]string{
-	"key1": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", // 32 bytes: AES-256
-	"key2": "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=",
-}
 
 // TestKeyRotation rotates the encryption key of two replicas under load, step by step as docs/operations.md
 // says, restarting them one after the other at each step: no request fails, nothing is lost, and at the end
@@ -48,7 +45,7 @@ func TestKeyRotation(t *testing.T) {
 	}
 	flagsFor := func(step int) string {
 		path := filepath.Join(configs, fmt.Sprintf("step-%d.yaml", step))
-		if err := os.WriteFile(path, []byte(encryptionConfiguration(rotationSteps[step].keys)), 0o600); err != nil {
+		if err := os.WriteFile(path, []byte(encryptionconfig.For(false, rotationSteps[step].keys...)), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		return "--encryption-provider-config=" + path
@@ -84,16 +81,6 @@ func TestKeyRotation(t *testing.T) {
 	if out, err := env.kubectl("", "get", "ats", "--all-namespaces", "-o", "name"); err != nil || strings.Count(out, "\n") == 0 {
 		t.Errorf("reading the Ats with the new key only: %v %s", err, out)
 	}
-}
-
-func encryptionConfiguration(keys []string) string {
-	var b strings.Builder
-	b.WriteString("apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n")
-	b.WriteString("- resources: [ats.cnat.programming-kubernetes.info]\n  providers:\n  - aescbc:\n      keys:\n")
-	for _, k := range keys {
-		fmt.Fprintf(&b, "      - name: %s\n        secret: %s\n", k, aesKeys[k])
-	}
-	return b.String()
 }
 
 // checkEncrypted reads every At straight from etcd: each must start with prefix and not show its name.

@@ -7,8 +7,9 @@
 // create and update handlers turn any decode error into a 400 (handlers.transformDecodeError), a strategic
 // merge patch is decoded with the unstructured converter, not the serializer, and server-side apply types the
 // patch against the OpenAPI schema and converts it inside the field manager, whose errors are 500s. The
-// filter runs after authentication and authorization, and only on JSON and YAML bodies (protobuf carries
-// typed values); whatever it does not reject goes on to the handler unchanged.
+// filter runs after authentication and authorization, and looks at a body only once the handler has refused
+// it (well-formed writes pay nothing but a copy of their body), and only at JSON and YAML bodies (protobuf
+// carries typed values).
 package bodycheck
 
 import (
@@ -41,41 +42,120 @@ type Resource struct {
 }
 
 // WithBodyCheck checks the JSON and YAML bodies of creates, updates and patches of resource (and its status)
-// before handler sees them. Bodies over maxBodyBytes are left to the handler, which refuses them.
+// that handler refused as malformed: when it answers 400, 409, 422 or 500, the body is checked, and if it
+// has values of the wrong type, another kind or a bookkeeping annotation that cannot be converted, the answer
+// is 422 with those fields instead. A body the handler accepts is never checked: the check decodes it once
+// more, which costs every well-formed write as much as the handler's own decoding. Bodies over maxBodyBytes
+// are left to the handler, which refuses them.
 func WithBodyCheck(handler http.Handler, resource Resource, serializer runtime.NegotiatedSerializer, maxBodyBytes int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		info, ok := request.RequestInfoFrom(req.Context())
-		if !ok || !resource.handles(info) {
+		if !ok || !resource.handles(info) || req.Body == nil || req.Body == http.NoBody {
 			handler.ServeHTTP(w, req)
 			return
 		}
-		gv := schema.GroupVersion{Group: info.APIGroup, Version: info.APIVersion}
-		versioned, err := resource.Scheme.New(gv.WithKind(resource.Kind))
-		if err != nil { // a version that is not served: the handler answers 404
-			handler.ServeHTTP(w, req)
+		body := &recordedBody{ReadCloser: req.Body, limit: maxBodyBytes}
+		req.Body = body
+		answer := &deferredError{ResponseWriter: w}
+		handler.ServeHTTP(answer, req)
+		if !answer.deferred {
 			return
 		}
-		body, complete := readBody(req, maxBodyBytes)
-		if !complete {
-			handler.ServeHTTP(w, req)
+		if errs, name := resource.explain(req, info, body); len(errs) > 0 {
+			gv := schema.GroupVersion{Group: info.APIGroup, Version: info.APIVersion}
+			invalid := apierrors.NewInvalid(schema.GroupKind{Group: resource.Group, Kind: resource.Kind}, name, errs)
+			w.Header().Del("Content-Length")
+			responsewriters.ErrorNegotiated(invalid, serializer, gv, w, req)
 			return
 		}
-		// Without a Content-Type the server reads JSON (negotiation.NegotiateInputSerializer).
-		mediaType := runtime.ContentTypeJSON
-		if contentType := req.Header.Get("Content-Type"); contentType != "" {
-			mediaType, _, _ = mime.ParseMediaType(contentType)
-		}
-		name, errs := resource.check(info.Verb, mediaType, body, gv, versioned)
-		if len(errs) == 0 {
-			handler.ServeHTTP(w, req)
-			return
-		}
-		if info.Name != "" {
-			name = info.Name
-		}
-		invalid := apierrors.NewInvalid(schema.GroupKind{Group: resource.Group, Kind: resource.Kind}, name, errs)
-		responsewriters.ErrorNegotiated(invalid, serializer, gv, w, req)
+		answer.flush()
 	})
+}
+
+// explain checks a refused body and returns its field errors and the name of its object.
+func (r Resource) explain(req *http.Request, info *request.RequestInfo, body *recordedBody) (field.ErrorList, string) {
+	if body.truncated {
+		return nil, ""
+	}
+	gv := schema.GroupVersion{Group: info.APIGroup, Version: info.APIVersion}
+	versioned, err := r.Scheme.New(gv.WithKind(r.Kind))
+	if err != nil { // a version that is not served: the handler answered 404
+		return nil, ""
+	}
+	// Without a Content-Type the server reads JSON (negotiation.NegotiateInputSerializer).
+	mediaType := runtime.ContentTypeJSON
+	if contentType := req.Header.Get("Content-Type"); contentType != "" {
+		mediaType, _, _ = mime.ParseMediaType(contentType)
+	}
+	name, errs := r.check(info.Verb, mediaType, body.data.Bytes(), gv, versioned)
+	if info.Name != "" {
+		name = info.Name
+	}
+	return errs, name
+}
+
+// refusals are the answers of a handler to a body it could not take: a decoding error (400), a failed
+// conversion inside field management (500), and what patches and applies of ill-typed values end in (409,
+// 422).
+var refusals = map[int]bool{
+	http.StatusBadRequest: true, http.StatusConflict: true, http.StatusUnprocessableEntity: true,
+	http.StatusInternalServerError: true,
+}
+
+// deferredError passes a handler's answer through unless it is a refusal, which it holds back until the
+// filter has decided whether to answer in its place.
+type deferredError struct {
+	http.ResponseWriter
+	code     int
+	deferred bool
+	held     bytes.Buffer
+}
+
+func (d *deferredError) WriteHeader(code int) {
+	if d.code != 0 {
+		return
+	}
+	d.code = code
+	if refusals[code] {
+		d.deferred = true
+		return
+	}
+	d.ResponseWriter.WriteHeader(code)
+}
+
+func (d *deferredError) Write(data []byte) (int, error) {
+	if d.code == 0 {
+		d.WriteHeader(http.StatusOK)
+	}
+	if d.deferred {
+		return d.held.Write(data)
+	}
+	return d.ResponseWriter.Write(data)
+}
+
+// flush sends the held answer as the handler wrote it.
+func (d *deferredError) flush() {
+	d.ResponseWriter.WriteHeader(d.code)
+	_, _ = d.ResponseWriter.Write(d.held.Bytes())
+}
+
+// recordedBody keeps what the handler reads of a request body, up to limit bytes.
+type recordedBody struct {
+	io.ReadCloser
+	limit     int64
+	data      bytes.Buffer
+	truncated bool
+}
+
+func (b *recordedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if room := b.limit - int64(b.data.Len()); int64(n) > room {
+		b.data.Write(p[:max(room, 0)])
+		b.truncated = true
+	} else {
+		b.data.Write(p[:n])
+	}
+	return n, err
 }
 
 // handles tells whether the request writes an object of the resource: a create, update or patch of it, an
@@ -169,20 +249,6 @@ func (r Resource) checkConversion(body []byte, versioned runtime.Object) field.E
 		return field.ErrorList{fieldErr}
 	}
 	return nil
-}
-
-// readBody reads the request's body, at most maxBytes of it, and puts it back for the handler. It tells
-// whether it read all of it.
-func readBody(req *http.Request, maxBytes int64) ([]byte, bool) {
-	if req.Body == nil || req.Body == http.NoBody {
-		return nil, false
-	}
-	body, err := io.ReadAll(io.LimitReader(req.Body, maxBytes+1))
-	req.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(body), req.Body), req.Body}
-	return body, err == nil && int64(len(body)) <= maxBytes
 }
 
 // decode decodes JSON keeping numbers as they were written.

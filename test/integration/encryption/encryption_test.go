@@ -18,30 +18,17 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/programming-kubernetes/cnat/test/integration/framework"
+	"github.com/programming-kubernetes/cnat/test/internal/encryptionconfig"
 )
 
-const (
-	key1 = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // base64 of 32 bytes (AES-256)
-	key2 = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="
-	// secretWord is in every At's command: it must never be readable in etcd.
-	secretWord = "launch-codes"
-)
+// secretWord is in every At's command: it must never be readable in etcd.
+const secretWord = "launch-codes"
 
-// encryptionConfig is an EncryptionConfiguration for ats: the given aescbc keys (the first one encrypts),
-// with identity last when identity is true (data written before encryption stays readable).
-func encryptionConfig(t *testing.T, dir, name string, identity bool, keys ...[2]string) string {
+// writeConfig writes an EncryptionConfiguration (encryptionconfig.For) to a file of dir.
+func writeConfig(t *testing.T, dir, name string, identity bool, keys ...string) string {
 	t.Helper()
-	var b strings.Builder
-	b.WriteString("apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n")
-	b.WriteString("- resources: [ats.cnat.programming-kubernetes.info]\n  providers:\n  - aescbc:\n      keys:\n")
-	for _, k := range keys {
-		fmt.Fprintf(&b, "      - name: %s\n        secret: %s\n", k[0], k[1])
-	}
-	if identity {
-		b.WriteString("  - identity: {}\n")
-	}
 	path := filepath.Join(dir, name+".yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(encryptionconfig.For(identity, keys...)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -81,7 +68,7 @@ func checkStored(t *testing.T, dataDir, prefix string, want int) {
 	}
 }
 
-// TestEncryptionAtRest: with an aescbc provider, Ats are written encrypted (k8s:enc:aescbc:v1:<key>:) and read,
+// TestEncryptionAtRest: with a secretbox provider, Ats are written encrypted (k8s:enc:secretbox:v1:<key>:) and read,
 // listed and watched as before; Ats written before encryption stay readable and are encrypted when rewritten.
 func TestEncryptionAtRest(t *testing.T) {
 	dir := t.TempDir()
@@ -90,7 +77,7 @@ func TestEncryptionAtRest(t *testing.T) {
 	plain.Stop()
 	checkStored(t, dir, "\x6b\x38\x73\x00", 1) // protobuf, unencrypted
 
-	config := encryptionConfig(t, dir, "key1", true, [2]string{"key1", key1})
+	config := writeConfig(t, dir, "key1", true, "key1")
 	s := framework.StartT(t, dir, "--encryption-provider-config", config)
 	ats := s.Client.CnatV1beta1().Ats("default")
 	w, err := ats.Watch(context.Background(), metav1.ListOptions{})
@@ -117,5 +104,5 @@ func TestEncryptionAtRest(t *testing.T) {
 	// Written again, the At from before is encrypted too.
 	kubectl(t, s, "", "label", "at", "before", "rewritten=true")
 	s.Stop()
-	checkStored(t, dir, "k8s:enc:aescbc:v1:key1:", 2)
+	checkStored(t, dir, encryptionconfig.Prefix("key1"), 2)
 }
