@@ -190,7 +190,9 @@ func checkCachedReads(t *testing.T, raw *rawAPI, namespace string) {
 		t.Errorf("list from the watch cache without quorum: %v %v %s", err, statusOf(resp), data)
 		return
 	}
-	var list struct{ Items []struct{ Metadata metav1.ObjectMeta } }
+	var list struct {
+		Items []struct{ Metadata metav1.ObjectMeta }
+	}
 	if err := json.Unmarshal(data, &list); err != nil || len(list.Items) == 0 {
 		t.Errorf("list from the watch cache without quorum: %d items (%v)", len(list.Items), err)
 		return
