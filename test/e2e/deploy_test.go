@@ -12,9 +12,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -44,6 +46,7 @@ func TestDeploy(t *testing.T) {
 
 	t.Run("base", func(t *testing.T) {
 		checkDeployWiring(t, base)
+		checkShutdownFitsGracePeriod(t, findObject(t, base, "Deployment", "cnat-apiserver"))
 		dryRunApply(t, base)
 	})
 
@@ -263,9 +266,22 @@ func checkDeployWiring(t *testing.T, objs []*unstructured.Unstructured) etcdDepl
 	svc := findObject(t, objs, "Service", "cnat-apiserver")
 	selector, _, _ := unstructured.NestedStringMap(svc.Object, "spec", "selector")
 	selects(t, "Service cnat-apiserver", selector, deploy)
-	pdb := findObject(t, objs, "PodDisruptionBudget", "cnat-apiserver")
-	selector, _, _ = unstructured.NestedStringMap(pdb.Object, "spec", "selector", "matchLabels")
-	selects(t, "PodDisruptionBudget cnat-apiserver", selector, deploy)
+	// Both Deployments: a PodDisruptionBudget keeps one replica while nodes drain, and the replicas are
+	// spread over nodes.
+	for _, d := range []*unstructured.Unstructured{deploy, findObject(t, objs, "Deployment", "cnat-controller")} {
+		pdb := findObject(t, objs, "PodDisruptionBudget", d.GetName())
+		selector, _, _ = unstructured.NestedStringMap(pdb.Object, "spec", "selector", "matchLabels")
+		selects(t, "PodDisruptionBudget "+pdb.GetName(), selector, d)
+		if minAvailable, _ := num(field(pdb.Object, "spec", "minAvailable")); minAvailable != 1 {
+			t.Errorf("PodDisruptionBudget %s: minAvailable %v, want 1", pdb.GetName(), field(pdb.Object, "spec", "minAvailable"))
+		}
+		if replicas, _ := num(field(d.Object, "spec", "replicas")); replicas < 2 {
+			t.Errorf("Deployment %s has %d replicas: a PodDisruptionBudget of minAvailable 1 would block every drain", d.GetName(), replicas)
+		}
+		checkSpread(t, d)
+		sa, _, _ := unstructured.NestedString(d.Object, "spec", "template", "spec", "serviceAccountName")
+		findObject(t, objs, "ServiceAccount", sa)
+	}
 
 	container := onlyContainer(t, deploy)
 	ports, _, _ := unstructured.NestedSlice(container, "ports")
@@ -291,6 +307,52 @@ func checkDeployWiring(t *testing.T, objs []*unstructured.Unstructured) etcdDepl
 	etcd := checkEtcdWiring(t, objs)
 	checkNoPlainHTTP(t, objs)
 	return etcd
+}
+
+// checkShutdownFitsGracePeriod: the kubelet's SIGKILL comes after cnat-apiserver has drained. On SIGTERM
+// it keeps serving for the shutdown delay, then finishes the requests in flight (up to the request timeout)
+// while it ends its watches (up to the watch grace period): terminationGracePeriodSeconds must exceed
+// delay + max(timeout, watch grace). The values are the Deployment's flags, or else the aggregated-mode
+// defaults the real binary's --help states.
+func checkShutdownFitsGracePeriod(t *testing.T, deploy *unstructured.Unstructured) {
+	t.Helper()
+	binDir := os.Getenv("CP_BIN_DIR") // where local-up built it
+	if binDir == "" {
+		binDir = filepath.Join(repoRoot, "_output", "bin")
+	}
+	help, err := exec.Command(filepath.Join(binDir, "cnat-apiserver"), "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("cnat-apiserver --help: %v\n%s", err, help)
+	}
+	args := containerArgs(onlyContainer(t, deploy))
+	value := func(name, defaultPattern string) time.Duration {
+		v, given := flag(t, args, name)
+		if !given {
+			line := regexp.MustCompile(`(?m)^\s*--` + name + ` duration .*$`).Find(help)
+			m := regexp.MustCompile(defaultPattern).FindSubmatch(line)
+			if m == nil {
+				t.Fatalf("cnat-apiserver --help states no %q default for --%s: %q", defaultPattern, name, line)
+			}
+			v = string(m[1])
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("--%s=%s: %v", name, v, err)
+		}
+		return d
+	}
+	const aggregated, plain = `defaults to (\S+) in aggregated mode`, `\(default (\S+)\)`
+	delay := value("shutdown-delay-duration", aggregated)
+	watchGrace := value("shutdown-watch-termination-grace-period", aggregated)
+	requestTimeout := value("request-timeout", plain)
+	grace, _ := num(field(deploy.Object, "spec", "template", "spec", "terminationGracePeriodSeconds"))
+	if need := delay + max(requestTimeout, watchGrace); time.Duration(grace)*time.Second <= need {
+		t.Errorf("terminationGracePeriodSeconds %d: SIGKILL would cut requests short, draining takes up to %s (delay %s + max(request timeout %s, watch grace %s))",
+			grace, need, delay, requestTimeout, watchGrace)
+	}
+	if delay == 0 {
+		t.Error("no shutdown delay: the aggregator would still send requests to a replica that stopped listening")
+	}
 }
 
 // checkNoPlainHTTP: no URL in any rendered object is plain HTTP (etcd's client and peer URLs above all),
