@@ -34,7 +34,7 @@ const (
 )
 
 // deployCertSecrets are the Secrets the overlay of hack/deploy-certs.sh adds to artifacts/deploy.
-var deployCertSecrets = []string{deployServingSecret, deployEtcdMemberSecret, deployEtcdClientSecret}
+var deployCertSecrets = []string{deployServingSecret, deployEtcdMemberSecret, deployEtcdClientSecret, deployEncryptionSecret}
 
 // TestDeploy: the deploy artifacts of a real cluster (artifacts/deploy, its cert-manager overlay, and the
 // overlay hack/deploy-certs.sh writes) render with kubectl's kustomize, fit together, and every object they
@@ -67,10 +67,13 @@ func TestDeploy(t *testing.T) {
 		}
 		checkServingCert(t, objs)
 		checkEtcdCerts(t, objs, etcd)
+		checkEncryptionWiring(t, objs)
+		checkEncryptionConfig(t, objs)
 
 		// Run again: the CAs and certificates valid for long enough are kept (the caBundle of running
-		// APIServices, and the CA etcd trusts, must not change behind them).
-		kept := []string{"ca.crt", "serving.crt", "etcd-ca.crt", "etcd-member.crt", "etcd-client.crt"}
+		// APIServices, and the CA etcd trusts, must not change behind them), and so is the encryption key
+		// (the stored Ats need it).
+		kept := []string{"ca.crt", "serving.crt", "etcd-ca.crt", "etcd-member.crt", "etcd-client.crt", deployEncryptionKey}
 		before := map[string][]byte{}
 		for _, f := range kept {
 			data, err := os.ReadFile(filepath.Join(dir, f))
@@ -112,21 +115,22 @@ func TestDeploy(t *testing.T) {
 	})
 
 	t.Run("cert-manager", func(t *testing.T) {
-		objs := renderKustomize(t, filepath.Join(repoRoot, "artifacts", "deploy", "overlays", "cert-manager"))
-		var certManager, rest []*unstructured.Unstructured
-		for _, o := range objs {
-			if strings.HasPrefix(o.GetAPIVersion(), "cert-manager.io/") {
-				certManager = append(certManager, o)
-			} else {
-				rest = append(rest, o)
-			}
-		}
+		dir := filepath.Join(repoRoot, "artifacts", "deploy", "overlays", "cert-manager")
+		certManager, rest := splitCertManager(renderKustomize(t, dir))
 		// The overlay lists artifacts/deploy's parts itself (kustomize refuses ../..): the same objects.
 		if got, want := deployKeys(rest), deployKeys(base); !equalSorted(got, want) {
 			t.Errorf("the overlay renders, besides cert-manager objects,\n%v\nwant those of artifacts/deploy:\n%v", got, want)
 		}
 		etcd := checkDeployWiring(t, rest)
 		checkCertManager(t, certManager, rest, etcd)
+
+		// With encryption at rest, as docs/cluster.md says: the same objects, the Secret mounted.
+		_, encrypted := splitCertManager(renderWithEncryption(t, dir))
+		if got, want := deployKeys(encrypted), deployKeys(rest); !equalSorted(got, want) {
+			t.Errorf("with the encryption component the overlay renders\n%v\nwant\n%v", got, want)
+		}
+		checkDeployWiring(t, encrypted)
+		checkEncryptionWiring(t, encrypted)
 		// Only the non-cert-manager objects: the e2e cluster has no cert-manager CRDs, so the API server
 		// would reject Issuers and Certificates as unknown kinds, whatever they say.
 		dryRunApply(t, rest)
@@ -134,11 +138,24 @@ func TestDeploy(t *testing.T) {
 
 	// Dry-runs really were dry: the e2e cluster is shared with the other tests.
 	for _, obj := range []string{"deployment/cnat-apiserver", "statefulset/" + deployEtcd, "secret/" + deployServingSecret,
-		"secret/" + deployEtcdMemberSecret, "secret/" + deployEtcdClientSecret, "service/" + deployDryRunService} {
+		"secret/" + deployEtcdMemberSecret, "secret/" + deployEtcdClientSecret, "secret/" + deployEncryptionSecret,
+		"service/" + deployDryRunService} {
 		if out, err := kubectlErr("", "get", "-n", deployNamespace, obj); err == nil || !strings.Contains(out, "NotFound") {
 			t.Errorf("%s exists after the dry-runs (err %v): %s", obj, err, out)
 		}
 	}
+}
+
+// splitCertManager separates cert-manager's objects from the others.
+func splitCertManager(objs []*unstructured.Unstructured) (certManager, rest []*unstructured.Unstructured) {
+	for _, o := range objs {
+		if strings.HasPrefix(o.GetAPIVersion(), "cert-manager.io/") {
+			certManager = append(certManager, o)
+		} else {
+			rest = append(rest, o)
+		}
+	}
+	return certManager, rest
 }
 
 // renderKustomize renders a kustomization with kubectl kustomize (failing the test if it does not render)
