@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -115,8 +116,13 @@ func checkEtcdWiring(t *testing.T, objs []*unstructured.Unstructured) etcdDeploy
 			}
 		}
 	}
-	if strings.Contains(strings.Join(args, " "), "$(") && !strings.Contains(strings.Join(args, " "), "$(POD_NAME)") {
-		t.Errorf("etcd's args use a variable other than POD_NAME: %v", args)
+	fromConfigMap := configMapEnv(t, objs, container)
+	for _, arg := range args {
+		for _, ref := range regexp.MustCompile(`\$\(([A-Z_]+)\)`).FindAllStringSubmatch(arg, -1) {
+			if _, ok := fromConfigMap[ref[1]]; !ok && ref[1] != "POD_NAME" {
+				t.Errorf("etcd's arg %s uses $(%s), which is neither POD_NAME nor from the ConfigMap", arg, ref[1])
+			}
+		}
 	}
 	cluster := map[string]string{}
 	for entry := range strings.SplitSeq(mustFlag(t, args, "initial-cluster"), ",") {
@@ -127,10 +133,19 @@ func checkEtcdWiring(t *testing.T, objs []*unstructured.Unstructured) etcdDeploy
 	if !maps.Equal(cluster, wantCluster) {
 		t.Errorf("--initial-cluster names %v, want exactly the members' peer URLs %v", cluster, wantCluster)
 	}
-	if state := mustFlag(t, args, "initial-cluster-state"); state != "new" {
-		t.Errorf("--initial-cluster-state=%s, want new", state)
+	// State and token come from the ConfigMap (a member replacement changes it, not the Pod template): a
+	// fresh install bootstraps a new cluster.
+	expandEnv := func(v string) string {
+		return regexp.MustCompile(`\$\(([A-Z_]+)\)`).ReplaceAllStringFunc(v, func(ref string) string {
+			return fromConfigMap[ref[2:len(ref)-1]]
+		})
 	}
-	mustFlag(t, args, "initial-cluster-token")
+	if arg := mustFlag(t, args, "initial-cluster-state"); !strings.Contains(arg, "$(") || expandEnv(arg) != "new" {
+		t.Errorf("--initial-cluster-state=%s (%s), want new from the ConfigMap", arg, expandEnv(arg))
+	}
+	if arg := mustFlag(t, args, "initial-cluster-token"); !strings.Contains(arg, "$(") || expandEnv(arg) == "" {
+		t.Errorf("--initial-cluster-token=%s (%q), want a token from the ConfigMap", arg, expandEnv(arg))
+	}
 	for _, name := range []string{"client-cert-auth", "peer-client-cert-auth"} {
 		if v, _ := flag(t, args, name); v != "true" {
 			t.Errorf("etcd: --%s is %q, want true: a TLS connection without a certificate of the CA would be let in", name, v)
@@ -380,4 +395,26 @@ func checkCertManagerEtcd(t *testing.T, certManager []*unstructured.Unstructured
 	if memberCA.GetName() == servingCA.GetName() {
 		t.Errorf("the etcd certificates come from the serving CA %s: etcd would trust whatever it signs", servingCA.GetName())
 	}
+}
+
+// configMapEnv resolves the container's environment variables that come from ConfigMaps among objs (a
+// missing ConfigMap or key fails the test: the Pod would not start).
+func configMapEnv(t *testing.T, objs []*unstructured.Unstructured, container map[string]any) map[string]string {
+	t.Helper()
+	values := map[string]string{}
+	env, _, _ := unstructured.NestedSlice(container, "env")
+	for _, e := range env {
+		e := e.(map[string]any)
+		ref, found, _ := unstructured.NestedStringMap(e, "valueFrom", "configMapKeyRef")
+		if !found {
+			continue
+		}
+		cm := findObject(t, objs, "ConfigMap", ref["name"])
+		value, found, _ := unstructured.NestedString(cm.Object, "data", ref["key"])
+		if !found {
+			t.Errorf("env %v: ConfigMap %s has no key %s", e["name"], ref["name"], ref["key"])
+		}
+		values[e["name"].(string)] = value
+	}
+	return values
 }
