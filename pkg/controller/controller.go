@@ -39,16 +39,17 @@ const ControllerName = "cnat-controller"
 
 // Controller runs Ats.
 type Controller struct {
-	atClient   versioned.Interface
-	kubeClient kubernetes.Interface
-	ats        atlisters.AtLister
-	pods       corelisters.PodLister
-	synced     []cache.InformerSynced
-	queue      workqueue.TypedRateLimitingInterface[string]
-	recorder   record.EventRecorder
-	clock      clock.PassiveClock
-	metrics    *Metrics
-	ownWrites  ownWrites
+	atClient    versioned.Interface
+	kubeClient  kubernetes.Interface
+	ats         atlisters.AtLister
+	pods        corelisters.PodLister
+	synced      []cache.InformerSynced
+	queue       workqueue.TypedRateLimitingInterface[string]
+	recorder    record.EventRecorder
+	clock       clock.PassiveClock
+	metrics     *Metrics
+	ownWrites   ownWrites
+	createdPods createdPods
 }
 
 // New returns a controller fed by the given informers. It does not start them.
@@ -104,6 +105,7 @@ func (c *Controller) forgetAt(obj interface{}) {
 	}
 	if at, ok := obj.(*v1beta1.At); ok {
 		c.ownWrites.forget(at.UID)
+		c.createdPods.forget(at.UID)
 	}
 }
 

@@ -166,6 +166,22 @@ func TestDueAtGetsItsPodAndRuns(t *testing.T) {
 		t.Errorf("pod spec %+v", pod.Spec)
 	}
 
+	// The first pass only creates the Pod: the status waits for the Pod's informer event, so that a burst of
+	// due Ats has all its Pods made before any status write.
+	if got := f.at("due"); got.Status.Phase != v1beta1.AtPending || len(f.recorder.Events) != 0 {
+		t.Errorf("after the Pod's creation: status %+v, %d events; want Pending and none", got.Status, len(f.recorder.Events))
+	}
+	if f.c.queue.Len() != 0 {
+		t.Errorf("queue holds %d keys: the Pod's event, not the controller, requeues the At", f.c.queue.Len())
+	}
+	_ = f.pods.Core().V1().Pods().Informer().GetIndexer().Add(&pod)
+	if wait := f.sync("ns/due"); wait != 0 {
+		t.Errorf("requeue after %v for a due At", wait)
+	}
+	if pods := f.podList(); len(pods) != 1 {
+		t.Fatalf("%d Pods after the second pass, want 1", len(pods))
+	}
+
 	got := f.at("due")
 	started := meta.FindStatusCondition(got.Status.Conditions, ConditionStarted)
 	if got.Status.Phase != v1beta1.AtRunning || got.Status.PodName != pod.Name || got.Status.StartTime == nil ||
@@ -386,9 +402,13 @@ func TestOwnStatusWriteIsNotRedoneFromAStaleCache(t *testing.T) {
 	at := newAt("fresh", now.Add(-time.Second), v1beta1.AtPending)
 	at.ResourceVersion = "5"
 	f := newFixture(t, []*v1beta1.At{at}, nil)
-	f.sync("ns/fresh")
+	f.sync("ns/fresh") // creates the Pod
 	pod := f.podList()[0]
 	_ = f.pods.Core().V1().Pods().Informer().GetIndexer().Add(&pod)
+	f.sync("ns/fresh") // writes the status over version 5
+	if updates := filterActions(f.atClient.Actions(), "update"); len(updates) != 1 {
+		t.Fatalf("%d status writes once the Pod was in the cache, want 1", len(updates))
+	}
 	f.atClient.ClearActions()
 	f.kubeClient.ClearActions()
 

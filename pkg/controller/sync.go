@@ -60,16 +60,38 @@ func untilDue(at *v1beta1.At, now time.Time) time.Duration {
 	return at.Spec.Schedule.Sub(now)
 }
 
-// syncPending waits for the schedule, then runs the At's Pod (adopting one that exists already, e.g. after
-// a crash between creating the Pod and writing the status) and marks the At Running.
+// syncPending waits for the schedule, then runs the At's Pod and marks the At Running, in two passes: the
+// first creates the Pod and returns (the Pod's informer event requeues the At, see createdPods), the second
+// finds the Pod in the cache and writes the status. A Pod that exists already (e.g. after a crash between
+// the two) is adopted.
 func (c *Controller) syncPending(ctx context.Context, at *v1beta1.At) (time.Duration, error) {
 	if wait := untilDue(at, c.clock.Now()); wait > 0 {
 		return wait, nil
 	}
-	pod, reason, err := c.ensurePod(ctx, at)
+	pod, err := c.ownedPod(at, podName(at))
 	if err != nil {
 		return 0, err
 	}
+	reason := ReasonPodAdopted
+	switch {
+	case pod == nil:
+		created, err := c.createPod(ctx, at)
+		if err != nil {
+			return 0, err
+		}
+		if created == nil {
+			c.createdPods.remember(at.UID)
+			return 0, nil // the status comes when the Pod's informer event requeues the At
+		}
+		pod = created // it existed already, unknown to the cache: adopted now
+	case c.createdPods.created(at.UID):
+		reason = ReasonPodCreated
+	}
+	return 0, c.markRunning(ctx, at, pod, reason)
+}
+
+// markRunning writes that the At runs in pod.
+func (c *Controller) markRunning(ctx context.Context, at *v1beta1.At, pod *corev1.Pod, reason string) error {
 	status := at.Status.DeepCopy()
 	status.Phase = v1beta1.AtRunning
 	status.PodName = pod.Name
@@ -82,37 +104,33 @@ func (c *Controller) syncPending(ctx context.Context, at *v1beta1.At) (time.Dura
 	})
 	updated, err := c.updateStatus(ctx, at, status)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	if reason == ReasonPodCreated {
-		c.metrics.started(pod.CreationTimestamp.Sub(at.Spec.Schedule.Time))
-	}
+	c.createdPods.forget(at.UID)
 	c.recorder.Eventf(updated, corev1.EventTypeNormal, reason, "Running the command in Pod %s", pod.Name)
-	return 0, nil
+	return nil
 }
 
-// ensurePod returns the At's Pod, creating it when there is none.
-func (c *Controller) ensurePod(ctx context.Context, at *v1beta1.At) (*corev1.Pod, string, error) {
-	if pod, err := c.ownedPod(at, podName(at)); err != nil || pod != nil {
-		return pod, ReasonPodAdopted, err
-	}
+// createPod creates the At's Pod. It returns nil when it created the Pod, and the Pod when one existed
+// already that the cache had not seen (created by an earlier attempt), to be adopted.
+func (c *Controller) createPod(ctx context.Context, at *v1beta1.At) (*corev1.Pod, error) {
 	pod, err := c.kubeClient.CoreV1().Pods(at.Namespace).Create(ctx, newPod(at), metav1.CreateOptions{FieldManager: ControllerName})
 	if apierrors.IsAlreadyExists(err) {
-		// Created by an earlier attempt the Pod cache has not seen yet: read it from the API.
 		pod, err = c.kubeClient.CoreV1().Pods(at.Namespace).Get(ctx, podName(at), metav1.GetOptions{})
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		if !metav1.IsControlledBy(pod, at) {
-			return nil, "", fmt.Errorf("pod %s/%s exists and is not controlled by At %s", pod.Namespace, pod.Name, at.Name)
+			return nil, fmt.Errorf("pod %s/%s exists and is not controlled by At %s", pod.Namespace, pod.Name, at.Name)
 		}
-		return pod, ReasonPodAdopted, nil
+		return pod, nil
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	klog.FromContext(ctx).V(2).Info("Created Pod", "at", klog.KObj(at), "pod", klog.KObj(pod))
-	return pod, ReasonPodCreated, nil
+	c.metrics.started(pod.CreationTimestamp.Sub(at.Spec.Schedule.Time))
+	return nil, nil
 }
 
 // ownedPod returns the named Pod from the cache if the At controls it, nil if there is none.

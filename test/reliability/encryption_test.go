@@ -38,6 +38,7 @@ const rewriteEveryAt = "kubectl get ats --all-namespaces -o json | kubectl repla
 // says, restarting them one after the other at each step: no request fails, nothing is lost, and at the end
 // every At in etcd is encrypted with the new key and readable by nobody without it.
 func TestKeyRotation(t *testing.T) {
+	requireHandover(t)
 	d := newDeployment(t, 3)
 	configs := filepath.Join(d.dir, "encryption")
 	if err := os.MkdirAll(configs, 0o700); err != nil {

@@ -50,6 +50,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	env = cp
+	if msg := enableMigrateReq(); msg != "" {
+		fmt.Fprintln(os.Stderr, msg)
+	}
+	defer restoreMigrateReq()
 	// The informers' client-go logs (watches ended by the faults, retries) go to a file: the figures are
 	// the output.
 	klogFile, err := os.Create(filepath.Join(cp.runDir, "client.log"))

@@ -9,6 +9,7 @@ import (
 // SIGTERM, start it again, wait until it is ready, then the other. Nothing may fail: each replica hands its
 // connections over while it shuts down, and refuses (503, Retry-After) rather than mis-answers while it starts.
 func TestRollingRestart(t *testing.T) {
+	requireHandover(t)
 	d := newDeployment(t, 3)
 	d.waitReady(d.start("a"))
 	d.waitReady(d.start("b"))
