@@ -14,6 +14,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
@@ -22,7 +23,10 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/atstore"
 	"github.com/programming-kubernetes/cnat/test/bench/internal/proccpu"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/procmem"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/workload"
 )
 
 type options struct {
@@ -60,7 +64,7 @@ func main() {
 // backend is one way of storing Ats, with a store for the measured namespace and one for the fan-out.
 type backend struct {
 	name      string
-	newStore  func(namespace string, objects int) store
+	newStore  func(namespace string, objects int) atstore.Store
 	component string // whose memory grows with the objects ("" for none)
 }
 
@@ -73,7 +77,7 @@ func run(ctx context.Context, o options) error {
 	base.Timeout = 2 * time.Minute
 	kube := kubernetes.NewForConfigOrDie(base)
 	dyn := dynamic.NewForConfigOrDie(base)
-	if err := installCRD(ctx, dyn); err != nil {
+	if err := atstore.InstallCRD(ctx, dyn); err != nil {
 		return err
 	}
 	etcd, err := clientv3.New(clientv3.Config{Endpoints: []string{o.etcdURL}, DialTimeout: 10 * time.Second})
@@ -88,16 +92,16 @@ func run(ctx context.Context, o options) error {
 
 	jsonConfig := rest.CopyConfig(base)
 	jsonConfig.ContentType = runtime.ContentTypeJSON
-	protoConfig := withProtobuf(base)
-	direct := withProtobuf(base)
+	protoConfig := atstore.WithProtobuf(base)
+	direct := atstore.WithProtobuf(base)
 	direct.Host = o.cnatURL // the cluster CA signed its serving certificate; delegated authn accepts the admin's
-	cnat := func(config *rest.Config) func(string, int) store {
+	cnat := func(config *rest.Config) func(string, int) atstore.Store {
 		client := versioned.NewForConfigOrDie(config).CnatV1beta1()
-		return func(ns string, n int) store { return newCnatStore(client, ns, n) }
+		return func(ns string, n int) atstore.Store { return atstore.NewCnat(client, ns, n) }
 	}
 	backends := []backend{
-		{name: peer, component: "kube-apiserver", newStore: func(ns string, n int) store { return newCRDStore(dyn, ns, n) }},
-		{name: floor, newStore: func(ns string, n int) store { return newEtcdStore(etcd, ns, n, value) }},
+		{name: peer, component: "kube-apiserver", newStore: func(ns string, n int) atstore.Store { return atstore.NewCRD(dyn, ns, n) }},
+		{name: floor, newStore: func(ns string, n int) atstore.Store { return newEtcdStore(etcd, ns, n, value) }},
 		{name: "cnat-agg-json", component: "cnat-apiserver", newStore: cnat(jsonConfig)},
 		{name: "cnat-agg-proto", component: "cnat-apiserver", newStore: cnat(protoConfig)},
 		{name: "cnat-direct", component: "cnat-apiserver", newStore: cnat(direct)},
@@ -105,13 +109,13 @@ func run(ctx context.Context, o options) error {
 	profiler := newProfiler(o.profileDir, o.profileSeconds, direct)
 
 	names := make([]string, len(backends))
-	results := map[string]map[string]result{}
+	results := map[string]map[string]workload.Result{}
 	cpu := cpuCosts{}
-	fanOuts := map[string]fanOut{}
+	fanOuts := map[string]workload.FanOut{}
 	memory := map[string][2]float64{} // backend: RSS before its objects, RSS with them (MiB)
 	workloads := []string{"create", "get", fmt.Sprintf("list %d", o.small), "update", fmt.Sprintf("list %d", o.objects), "delete"}
 	for _, w := range workloads {
-		results[w] = map[string]result{}
+		results[w] = map[string]workload.Result{}
 	}
 	start := time.Now()
 	// Namespaces of this run only: an earlier run on the same control plane may have left objects behind.
@@ -120,54 +124,54 @@ func run(ctx context.Context, o options) error {
 		names[i] = b.name
 		namespace := "bench-" + b.name + "-" + run
 		for _, ns := range []string{namespace, namespace + "-watch"} {
-			if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !isAlreadyExists(err) {
+			if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 				return err
 			}
 		}
-		before, _ := rssMiB(o.runDir, b.component)
+		before, _ := procmem.RSSMiB(o.pidDir(), b.component)
 		s := b.newStore(namespace, o.objects)
 		profile := profiler.forBackend(b.name == o.profileBackend)
 		fmt.Fprintf(os.Stderr, "%s: %s\n", time.Since(start).Round(time.Second), b.name)
 
 		// measured runs a workload and adds what it cost each process to cpu[workload][backend].
-		measured := func(workload string, from, to int, op func(context.Context, int) error) (result, error) {
+		measured := func(name string, from, to int, op func(context.Context, int) error) (workload.Result, error) {
 			before := proccpu.Take(o.pidDir())
-			r, err := runOps(ctx, o.workers, from, to, op)
-			cpu.add(workload, b.name, proccpu.Take(o.pidDir()).Since(before), r.ops())
+			r, err := workload.Run(ctx, o.workers, from, to, op)
+			cpu.add(name, b.name, proccpu.Take(o.pidDir()).Since(before), r.Ops())
 			return r, err
 		}
-		created, err := measured("create", 0, o.small, s.create)
+		created, err := measured("create", 0, o.small, s.Create)
 		if err != nil {
 			return fmt.Errorf("%s create: %w", b.name, err)
 		}
-		if results["get"][b.name], err = measured("get", 0, o.small, s.get); err != nil {
+		if results["get"][b.name], err = measured("get", 0, o.small, s.Get); err != nil {
 			return fmt.Errorf("%s get: %w", b.name, err)
 		}
 		if results[workloads[2]][b.name], err = measured(workloads[2], 0, o.smallLists, listing(s, o.small)); err != nil {
 			return fmt.Errorf("%s list: %w", b.name, err)
 		}
-		if results["update"][b.name], err = measured("update", 0, o.small, s.update); err != nil {
+		if results["update"][b.name], err = measured("update", 0, o.small, s.Update); err != nil {
 			return fmt.Errorf("%s update: %w", b.name, err)
 		}
 		stop := profile("create")
-		more, err := measured("create", o.small, o.objects, s.create)
+		more, err := measured("create", o.small, o.objects, s.Create)
 		stop()
 		if err != nil {
 			return fmt.Errorf("%s create: %w", b.name, err)
 		}
-		results["create"][b.name] = merge(created, more)
+		results["create"][b.name] = workload.Merge(created, more)
 		stop = profile("list")
 		results[workloads[4]][b.name], err = measured(workloads[4], 0, o.largeLists, listing(s, o.objects))
 		stop()
 		if err != nil {
 			return fmt.Errorf("%s list: %w", b.name, err)
 		}
-		after, _ := rssMiB(o.runDir, b.component)
+		after, _ := procmem.RSSMiB(o.pidDir(), b.component)
 		memory[b.name] = [2]float64{before, after}
-		if results["delete"][b.name], err = measured("delete", 0, o.objects, s.delete); err != nil {
+		if results["delete"][b.name], err = measured("delete", 0, o.objects, s.Delete); err != nil {
 			return fmt.Errorf("%s delete: %w", b.name, err)
 		}
-		if fanOuts[b.name], err = watchFanOut(ctx, b.newStore(namespace+"-watch", o.watchEvents), o.watchers, o.watchEvents, o.workers, 60*time.Second); err != nil {
+		if fanOuts[b.name], err = workload.WatchFanOut(ctx, b.newStore(namespace+"-watch", o.watchEvents), o.watchers, 0, o.watchEvents, o.workers, 60*time.Second); err != nil {
 			return fmt.Errorf("%s watch: %w", b.name, err)
 		}
 	}
@@ -196,20 +200,13 @@ func (o options) pidDir() string {
 	return o.runDir + "/pids"
 }
 
-func withProtobuf(base *rest.Config) *rest.Config {
-	config := rest.CopyConfig(base)
-	config.ContentType = runtime.ContentTypeProtobuf
-	config.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-	return config
-}
-
 // listing is a list that must return exactly want objects.
-func listing(s store, want int) func(context.Context, int) error {
+func listing(s atstore.Store, want int) func(context.Context, int) error {
 	return func(ctx context.Context, _ int) error {
-		got, err := s.list(ctx)
+		got, err := s.List(ctx)
 		if err != nil {
 			return err
 		}
-		return mustCount(got, want)
+		return atstore.MustCount(got, want)
 	}
 }
