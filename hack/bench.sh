@@ -9,7 +9,8 @@ export CP_RUN_DIR="${ROOT}/_output/bench"
 trap '"${ROOT}/hack/local-down.sh" >/dev/null 2>&1 || true' EXIT
 # Visible: the first build of the control plane takes minutes and says how far it is.
 "${ROOT}/hack/build-control-plane.sh"
-"${ROOT}/hack/local-up.sh" >/dev/null
+# With the null backend (hack/lib/nullbackend.sh): apiserverload compares cnat with it.
+CP_NULL_BACKEND=true "${ROOT}/hack/local-up.sh" >/dev/null
 # shellcheck source=/dev/null
 source "${CP_RUN_DIR}/env"
 
@@ -31,7 +32,7 @@ echo "== cnat-controller: lag from schedule to Pod, to Running and to Succeeded"
 "${ROOT}/_output/bin/controllerlag" --kubeconfig "${KUBECONFIG}" --pid-dir "${CP_RUN_DIR}/pids" "$@"
 
 echo
-echo "== cnat-apiserver against the same At as a CRD of kube-apiserver (peer) and etcd alone (floor)"
+echo "== cnat-apiserver against the same At as a CRD of kube-apiserver (peer), etcd alone (floor) and the null backend (ceiling)"
 (cd "${ROOT}" && go build -o "${ROOT}/_output/bin/apiserverload" ./test/bench/apiserverload)
 mkdir -p "${CP_RUN_DIR}/profiles"
 before="$(cpu_seconds)"

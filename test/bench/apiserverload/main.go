@@ -1,7 +1,9 @@
 // Command apiserverload compares cnat-apiserver with the same At as a CustomResourceDefinition of
-// kube-apiserver (the peer) and with etcd alone (the floor), on one local control plane (hack/local-up.sh),
-// in one run: create, get, list, update, delete with concurrent workers, watch fan-out, and memory. It prints
-// tables; run it through `make bench` (hack/bench.sh).
+// kube-apiserver (the peer), with etcd alone (the floor) and with the null backend (the ceiling of any
+// aggregated server: discovery and a map, test/bench/nullbackend), on one local control plane
+// (hack/local-up.sh), in one run: create, get, list, update, delete with concurrent workers, watch fan-out,
+// CPU per operation by process, and memory. It prints tables, the issue's targets among them; run it through
+// `make bench` (hack/bench.sh).
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -22,7 +25,6 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
 	"github.com/programming-kubernetes/cnat/test/bench/internal/atstore"
 	"github.com/programming-kubernetes/cnat/test/bench/internal/proccpu"
 	"github.com/programming-kubernetes/cnat/test/bench/internal/procmem"
@@ -30,20 +32,23 @@ import (
 )
 
 type options struct {
-	kubeconfig, cnatURL, etcdURL, runDir string
-	workers, small, objects              int
-	smallLists, largeLists               int
-	watchers, watchEvents                int
-	profileDir, profileBackend           string
-	profileSeconds                       int
+	kubeconfig, cnatURL, nullURL, etcdURL, runDir string
+	backends                                      string
+	workers, small, objects                       int
+	smallLists, largeLists                        int
+	watchers, watchEvents                         int
+	profileDir, profileBackends, profileServers   string
+	profileSeconds                                int
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "admin kubeconfig of the control plane")
 	flag.StringVar(&o.cnatURL, "cnat-url", os.Getenv("CNAT_APISERVER_URL"), "cnat-apiserver's own URL, for the direct client")
+	flag.StringVar(&o.nullURL, "null-url", os.Getenv("NULL_BACKEND_URL"), "the null backend's own URL, for its direct client; without it, no null backend")
 	flag.StringVar(&o.etcdURL, "etcd-url", os.Getenv("CP_ETCD_URL"), "the control plane's etcd, for the floor")
-	flag.StringVar(&o.runDir, "run-dir", os.Getenv("CP_RUN_DIR"), "local-up's run dir (pid files, for memory)")
+	flag.StringVar(&o.runDir, "run-dir", os.Getenv("CP_RUN_DIR"), "local-up's run dir (pid files, for CPU and memory)")
+	flag.StringVar(&o.backends, "backends", "", "comma-separated backends to run (default all: crd, etcd, cnat-agg-json, cnat-agg-proto, cnat-direct, null-agg-json, null-agg-proto, null-direct)")
 	flag.IntVar(&o.workers, "workers", 16, "concurrent clients per workload")
 	flag.IntVar(&o.small, "small", 2000, "objects of the first list (and of get and update)")
 	flag.IntVar(&o.objects, "objects", 10000, "objects of the second list (and of delete, and for memory)")
@@ -51,21 +56,15 @@ func main() {
 	flag.IntVar(&o.largeLists, "large-lists", 32, "lists of the large namespace")
 	flag.IntVar(&o.watchers, "watchers", 100, "watchers of the fan-out")
 	flag.IntVar(&o.watchEvents, "watch-events", 500, "objects created while the watchers watch")
-	flag.StringVar(&o.profileDir, "cpu-profile-dir", "", "if set, CPU profiles of cnat-apiserver during create and the large list")
+	flag.StringVar(&o.profileDir, "cpu-profile-dir", "", "if set, CPU profiles during the create of the last objects and the large list")
 	flag.IntVar(&o.profileSeconds, "cpu-profile-seconds", 10, "length of each CPU profile")
-	flag.StringVar(&o.profileBackend, "profile-backend", "cnat-direct", "the backend whose workloads are profiled")
+	flag.StringVar(&o.profileBackends, "profile-backends", cnatDirect, "comma-separated backends whose workloads are profiled")
+	flag.StringVar(&o.profileServers, "profile-servers", "cnat-apiserver", "comma-separated servers profiled: cnat-apiserver, kube-apiserver")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "apiserverload:", err)
 		os.Exit(1)
 	}
-}
-
-// backend is one way of storing Ats, with a store for the measured namespace and one for the fan-out.
-type backend struct {
-	name      string
-	newStore  func(namespace string, objects int) atstore.Store
-	component string // whose memory grows with the objects ("" for none)
 }
 
 func run(ctx context.Context, o options) error {
@@ -89,24 +88,22 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-
-	jsonConfig := rest.CopyConfig(base)
-	jsonConfig.ContentType = runtime.ContentTypeJSON
-	protoConfig := atstore.WithProtobuf(base)
-	direct := atstore.WithProtobuf(base)
-	direct.Host = o.cnatURL // the cluster CA signed its serving certificate; delegated authn accepts the admin's
-	cnat := func(config *rest.Config) func(string, int) atstore.Store {
-		client := versioned.NewForConfigOrDie(config).CnatV1beta1()
-		return func(ns string, n int) atstore.Store { return atstore.NewCnat(client, ns, n) }
+	backends, err := allBackends(o, base, dyn, etcd, value)
+	if err != nil {
+		return err
 	}
-	backends := []backend{
-		{name: peer, component: "kube-apiserver", newStore: func(ns string, n int) atstore.Store { return atstore.NewCRD(dyn, ns, n) }},
-		{name: floor, newStore: func(ns string, n int) atstore.Store { return newEtcdStore(etcd, ns, n, value) }},
-		{name: "cnat-agg-json", component: "cnat-apiserver", newStore: cnat(jsonConfig)},
-		{name: "cnat-agg-proto", component: "cnat-apiserver", newStore: cnat(protoConfig)},
-		{name: "cnat-direct", component: "cnat-apiserver", newStore: cnat(direct)},
+	servers := map[string]*rest.Config{}
+	for _, name := range strings.Split(o.profileServers, ",") {
+		switch name {
+		case "cnat-apiserver":
+			servers[name] = direct(base, o.cnatURL)
+		case "kube-apiserver":
+			servers[name] = base
+		default:
+			return fmt.Errorf("--profile-servers: %q is not a server this can profile", name)
+		}
 	}
-	profiler := newProfiler(o.profileDir, o.profileSeconds, direct)
+	profiler := newProfiler(o.profileDir, o.profileSeconds, strings.Split(o.profileBackends, ","), servers)
 
 	names := make([]string, len(backends))
 	results := map[string]map[string]workload.Result{}
@@ -130,7 +127,7 @@ func run(ctx context.Context, o options) error {
 		}
 		before, _ := procmem.RSSMiB(o.pidDir(), b.component)
 		s := b.newStore(namespace, o.objects)
-		profile := profiler.forBackend(b.name == o.profileBackend)
+		profile := profiler.forBackend(b.name)
 		fmt.Fprintf(os.Stderr, "%s: %s\n", time.Since(start).Round(time.Second), b.name)
 
 		// measured runs a workload and adds what it cost each process to cpu[workload][backend].
@@ -171,6 +168,9 @@ func run(ctx context.Context, o options) error {
 		if results["delete"][b.name], err = measured("delete", 0, o.objects, s.Delete); err != nil {
 			return fmt.Errorf("%s delete: %w", b.name, err)
 		}
+		if b.noWatch {
+			continue
+		}
 		if fanOuts[b.name], err = workload.WatchFanOut(ctx, b.newStore(namespace+"-watch", o.watchEvents), o.watchers, 0, o.watchEvents, o.workers, 60*time.Second); err != nil {
 			return fmt.Errorf("%s watch: %w", b.name, err)
 		}
@@ -190,6 +190,12 @@ func run(ctx context.Context, o options) error {
 			fmt.Printf("  %-16s %-15s %7.0f before, %7.0f with them: %+7.0f\n", b.name, b.component, m[0], m[1], m[1]-m[0])
 		}
 	}
+	fmt.Println()
+	printCeiling(os.Stdout, workloads, results)
+	fmt.Println()
+	printProxyCost(os.Stdout, workloads, cpu)
+	fmt.Println()
+	printTargets(os.Stdout, evaluateTargets(results, cpu))
 	return nil
 }
 

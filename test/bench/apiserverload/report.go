@@ -9,11 +9,6 @@ import (
 	"github.com/programming-kubernetes/cnat/test/bench/internal/workload"
 )
 
-const (
-	peer  = "crd"
-	floor = "etcd"
-)
-
 // printTable prints one row per workload and backend: throughput and latency, and each as a ratio to the
 // peer's and to the floor's. A throughput ratio above 1 is faster; a latency ratio below 1 is faster.
 func printTable(out io.Writer, workloads []string, backends []string, results map[string]map[string]workload.Result) {
@@ -55,9 +50,4 @@ func printFanOut(out io.Writer, backends []string, fanOuts map[string]workload.F
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
 
-func ratio(a, b float64) string {
-	if b == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.2f", a/b)
-}
+func ratio(a, b float64) string { return format(quotient(a, b, true)) }
