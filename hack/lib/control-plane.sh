@@ -11,7 +11,8 @@
 #   cp_stop               # stops exactly the processes cp_start started
 #
 # Other processes (e.g. an aggregated API server built into _output/bin) can
-# be started with cp_spawn/cp_wait; cp_stop stops them too (first).
+# be started with cp_spawn/cp_wait; cp_stop stops them too (first), and
+# cp_restart starts any of them again with the same command line.
 # cp_sign_serving_cert <out-prefix> <san...> signs a serving cert with the
 # cluster CA; cp_free_ports <n> picks free loopback ports.
 #
@@ -364,6 +365,22 @@ cp_stop_one() {
     done
   fi
   rm -f "$(_cp_pid_file "${name}")"
+}
+
+# cp_restart <name> [args...]: stops a component started with cp_spawn and
+# starts it again with the command line it runs (from /proc), args appended (a
+# flag given again takes its last value). Returns once it is started, not
+# ready: the caller times that. The log so far is kept as <name>.log.<n>.
+cp_restart() {
+  local name="$1" pid i=1
+  local -a args
+  shift
+  pid="$(_cp_pid "${name}")" || { cp_log "${name} is not running"; return 1; }
+  mapfile -d '' args <"/proc/${pid}/cmdline"
+  cp_stop_one "${name}"
+  while [[ -e "${CP_LOG_DIR}/${name}.log.${i}" ]]; do i=$((i + 1)); done
+  mv "${CP_LOG_DIR}/${name}.log" "${CP_LOG_DIR}/${name}.log.${i}"
+  cp_spawn "${name}" "${args[@]:1}" "$@"
 }
 
 # cp_stop: stops every process started with cp_spawn (pid files), extra ones
