@@ -67,10 +67,12 @@ func TestProxyCostAndCeiling(t *testing.T) {
 	cpu := cpuCosts{}
 	cpu.add("get", cnatAggProto, proccpu.Snapshot{"kube-apiserver": 400 * time.Millisecond, "cnat-apiserver": 500 * time.Millisecond}, 1000)
 	cpu.add("get", nullAggProto, proccpu.Snapshot{"kube-apiserver": 300 * time.Millisecond, nullComponent: 100 * time.Millisecond}, 1000)
+	cpu.add("get", cnatDirect, proccpu.Snapshot{"kube-apiserver": 20 * time.Millisecond, "cnat-apiserver": 400 * time.Millisecond}, 1000)
 	var out bytes.Buffer
 	printProxyCost(&out, []string{"get", "create"}, cpu)
-	// →cnat 400, →null 300, difference 100, serving 500 and 100; JSON did not run and create neither.
-	if fields := strings.Fields(lastLine(out.String())); strings.Join(fields, " ") != "get protobuf 400 300 100 500 100" {
+	// →cnat 400, →null 300, difference 100, 20 while cnat is called directly, serving 500 and 100; JSON did
+	// not run and create neither.
+	if fields := strings.Fields(lastLine(out.String())); strings.Join(fields, " ") != "get protobuf 400 300 100 20 500 100" {
 		t.Errorf("proxy cost row %q:\n%s", fields, out.String())
 	}
 	if strings.Contains(out.String(), "create") || strings.Contains(out.String(), "get  json") {

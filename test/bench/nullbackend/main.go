@@ -26,6 +26,7 @@ func main() {
 	certFile := flag.String("tls-cert-file", "", "serving certificate (PEM)")
 	keyFile := flag.String("tls-private-key-file", "", "its key (PEM)")
 	disableHTTP2 := flag.Bool("disable-http2-serving", false, "serve HTTP/1.1 only, as cnat-apiserver does in aggregated mode")
+	flag.DurationVar(&responseDelay, "response-delay", 0, "wait this long before answering each request (no CPU): as slow as a real server, as cheap as this one")
 	flag.Parse()
 	if err := run(net.JoinHostPort(*bind, strconv.Itoa(*port)), *certFile, *keyFile, !*disableHTTP2); err != nil {
 		fmt.Fprintln(os.Stderr, "nullbackend:", err)
@@ -43,7 +44,7 @@ func run(address, certFile, keyFile string, http2 bool) error {
 	protocols.SetHTTP2(http2)
 	server := &http.Server{
 		Addr:              address,
-		Handler:           nullbackend.NewHandler(),
+		Handler:           delayed(nullbackend.NewHandler(), responseDelay),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 		Protocols:         protocols,
 		ReadHeaderTimeout: 30 * time.Second,
@@ -61,4 +62,18 @@ func run(address, certFile, keyFile string, http2 bool) error {
 		return err
 	}
 	return nil
+}
+
+var responseDelay time.Duration
+
+// delayed answers after delay: what a slower backend costs its clients (kube-apiserver's proxy) apart from
+// the work it does.
+func delayed(handler http.Handler, delay time.Duration) http.Handler {
+	if delay <= 0 {
+		return handler
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		time.Sleep(delay)
+		handler.ServeHTTP(w, req)
+	})
 }
