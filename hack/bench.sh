@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make bench: benchmarks on a local control plane of their own (_output/bench), printing figures. Not tests:
 # the numbers depend on the machine; compare figures of one run with each other.
+# Arguments go to controllerlag; SCALE_FLAGS to the scale benchmark (e.g. "--cnat-ats 20000 --crd-ats 5000"),
+# CNAT_APISERVER_FLAGS to cnat-apiserver.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CP_RUN_DIR="${ROOT}/_output/bench"
@@ -41,3 +43,10 @@ echo
 echo "CPU seconds used during the run, by component (2 cores shared by all):"
 join <(sort <<<"${before}") <(cpu_seconds | sort) | awk '{printf "  %-24s %6.1f\n", $1, $3-$2}'
 echo "CPU profiles of cnat-apiserver (go tool pprof -top <file>): ${CP_RUN_DIR}/profiles"
+
+echo
+echo "== scale: 100,000 Ats in cnat-apiserver and the CRD at the count kube-apiserver can hold here (memory, restart, LIST, watch)"
+(cd "${ROOT}" && go build -o "${ROOT}/_output/bin/scale" ./test/bench/scale)
+# Last: it restarts cnat-apiserver and then kube-apiserver.
+# shellcheck disable=SC2086 # SCALE_FLAGS is a list of flags
+"${ROOT}/_output/bin/scale" --restart-command "${ROOT}/hack/restart-component.sh" ${SCALE_FLAGS:-}
