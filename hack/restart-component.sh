@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Restarts one process of a running local control plane (hack/local-up.sh; CP_RUN_DIR, default
-# _output/local-up) with the command line it was started with, plus any arguments given after its name (a
-# flag given again takes its last value). Returns once the process is started, not when it is ready. The
-# scale benchmark times cnat-apiserver's restart with it; by hand, e.g. to compare a setting:
+# Restarts one process of a local control plane (hack/local-up.sh; CP_RUN_DIR, default _output/local-up),
+# or starts it again if it has stopped, with the arguments it was started with, plus any given after its
+# name (a flag given again takes its last value). Returns once the process is started, not when it is ready.
+# The scale benchmark times the servers' restarts with it; by hand, e.g. to compare a setting:
 #   hack/restart-component.sh cnat-apiserver --disable-http2-serving=false
 set -euo pipefail
 

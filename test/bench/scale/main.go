@@ -40,7 +40,7 @@ func main() {
 	flag.StringVar(&o.kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "admin kubeconfig of the control plane")
 	flag.StringVar(&o.cnatURL, "cnat-url", os.Getenv("CNAT_APISERVER_URL"), "cnat-apiserver's own URL (its readiness, heap and metrics)")
 	flag.StringVar(&o.runDir, "run-dir", os.Getenv("CP_RUN_DIR"), "local-up's run dir (pid files)")
-	flag.StringVar(&o.restartCommand, "restart-command", "hack/restart-component.sh", "restarts a component of the control plane with the same command line; empty: no restarts")
+	flag.StringVar(&o.restartCommand, "restart-command", "hack/restart-component.sh", "restarts a component of the control plane with the same command line; empty: no restarts (memory is measured from what the servers hold already)")
 	flag.IntVar(&o.cnatAts, "cnat-ats", 100000, "Ats in cnat-apiserver (0: none)")
 	// 25,000: kube-apiserver grew by about 180 KiB per CRD object in apiserverload (+1.8 GiB with 10,000);
 	// 25,000 is about 4.5 GiB of a machine of 24 GiB shared with others. See docs/performance.md.
@@ -50,7 +50,6 @@ func main() {
 	flag.IntVar(&o.watchers, "watchers", 100, "watchers of the fan-out")
 	flag.IntVar(&o.watchEvents, "watch-events", 500, "objects created while the watchers watch")
 	flag.DurationVar(&o.settle, "settle", 15*time.Second, "wait before reading memory: controllers catch up, the watch cache's history ages")
-	flag.BoolVar(&o.restartKubeAPIServer, "restart-kube-apiserver", true, "restart kube-apiserver last, with the CRD objects (every client of the control plane reconnects)")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)
@@ -94,6 +93,7 @@ func run(ctx context.Context, o options) error {
 				_, err := dyn.Resource(atstore.CRDResource).Namespace(ns).List(ctx, metav1.ListOptions{Limit: 1})
 				return err
 			},
+			dependents: []string{"cnat-controller"},
 		})
 	}
 	if o.cnatAts > 0 {
@@ -114,23 +114,12 @@ func run(ctx context.Context, o options) error {
 		})
 	}
 
-	// The CRD first: kube-apiserver's memory is read before it has proxied anything large to cnat.
+	// The CRD first: its restarts of kube-apiserver take every client of the control plane with them, and
+	// cnat's figures are better read on a control plane that has settled since.
 	measured := make([]*figures, len(subjects))
 	for i, s := range subjects {
 		if measured[i], err = measure(ctx, o, kube, s); err != nil {
 			return err
-		}
-	}
-	// Restarts last, cnat-apiserver's first: kube-apiserver's takes every client of the control plane with
-	// it (cnat-controller may lose its lease and stop).
-	if o.restartCommand != "" {
-		for i := len(subjects) - 1; i >= 0; i-- {
-			if subjects[i].server.component == "kube-apiserver" && !o.restartKubeAPIServer {
-				continue
-			}
-			if err := restartAndMeasure(ctx, o, subjects[i], measured[i]); err != nil {
-				return err
-			}
 		}
 	}
 

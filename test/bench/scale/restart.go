@@ -20,10 +20,8 @@ type restartTimes struct {
 // process is started, so its end is taken for the start.
 func restart(ctx context.Context, command, component string, ready, serving func(context.Context) error) (restartTimes, error) {
 	began := time.Now()
-	cmd := exec.CommandContext(ctx, command, component)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return restartTimes{}, fmt.Errorf("%s %s: %w", command, component, err)
+	if err := restartCommand(ctx, command, component); err != nil {
+		return restartTimes{}, err
 	}
 	started := time.Now()
 	times := restartTimes{stop: started.Sub(began)}
@@ -53,4 +51,14 @@ func pollUntil(ctx context.Context, since time.Time, check func(context.Context)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// restartCommand runs the restart command for component, its output on stderr.
+func restartCommand(ctx context.Context, command, component string) error {
+	cmd := exec.CommandContext(ctx, command, component)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s %s: %w", command, component, err)
+	}
+	return nil
 }

@@ -28,6 +28,9 @@ type subject struct {
 	listers map[string]func(namespace string) atstore.Store
 	// ready is the server's own readiness; serving a list of one of its objects through kube-apiserver.
 	ready, serving func(context.Context) error
+	// dependents are started again after the server's restart: cnat-controller loses its lease while
+	// kube-apiserver is away, and stops.
+	dependents []string
 }
 
 // figures are what was measured of one subject.
@@ -38,18 +41,27 @@ type figures struct {
 	lists                map[string]workload.Result
 	fanOut               workload.FanOut
 	restarted            bool
-	restart              restartTimes
-	afterRestart         memory // with the objects (and the fan-out's), after a restart
+	restartEmpty         restartTimes // with none of the objects (to start from a fresh process)
+	restart              restartTimes // with them
+	afterRestart         memory       // with the objects (and the fan-out's), after a restart
 }
 
-// measure creates the subject's objects, then reads its memory, times its lists and runs the fan-out.
+// measure restarts the subject's server, so that what it holds before the objects is a fresh process's and
+// not what earlier benchmarks left (a watch cache's history, freed memory not yet returned), creates the
+// objects, reads its memory, times its lists, runs the fan-out, and restarts it again with the objects.
+// Without a restart command it measures the server as it finds it.
 func measure(ctx context.Context, o options, kube kubernetes.Interface, s subject) (*figures, error) {
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.namespace}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return nil, err
 	}
-	f := &figures{objects: s.objects, watchEvents: o.watchEvents, lists: map[string]workload.Result{}}
+	f := &figures{objects: s.objects, watchEvents: o.watchEvents, lists: map[string]workload.Result{}, restarted: o.restartCommand != ""}
 	var err error
-	if f.before, err = s.server.settledMemory(ctx, o.pidDir(), 0); err != nil {
+	if f.restarted {
+		if f.restartEmpty, err = s.restart(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	if f.before, err = s.server.settledMemory(ctx, o.pidDir(), o.settle); err != nil {
 		return nil, err
 	}
 	store := s.store(s.namespace, s.objects+o.watchEvents)
@@ -80,6 +92,15 @@ func measure(ctx context.Context, o options, kube kubernetes.Interface, s subjec
 	if f.fanOut, err = workload.WatchFanOut(ctx, store, o.watchers, s.objects, o.watchEvents, o.workers, 60*time.Second); err != nil {
 		return nil, fmt.Errorf("%s: watch: %w", s.name, err)
 	}
+	if !f.restarted {
+		return f, nil
+	}
+	if f.restart, err = s.restart(ctx, o); err != nil {
+		return nil, err
+	}
+	if f.afterRestart, err = s.server.settledMemory(ctx, o.pidDir(), o.settle); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
@@ -100,16 +121,19 @@ func createInChunks(ctx context.Context, o options, s subject, store atstore.Sto
 	return created, nil
 }
 
-// restartAndMeasure restarts the subject's server, times it back to serving, and reads its memory again.
-func restartAndMeasure(ctx context.Context, o options, s subject, f *figures) error {
+// restart restarts the subject's server and times it back to serving, then starts its dependents again.
+func (s subject) restart(ctx context.Context, o options) (restartTimes, error) {
 	progress("%s: restarting %s", s.name, s.server.component)
-	var err error
-	if f.restart, err = restart(ctx, o.restartCommand, s.server.component, s.ready, s.serving); err != nil {
-		return err
+	times, err := restart(ctx, o.restartCommand, s.server.component, s.ready, s.serving)
+	if err != nil {
+		return times, err
 	}
-	f.restarted = true
-	f.afterRestart, err = s.server.settledMemory(ctx, o.pidDir(), o.settle)
-	return err
+	for _, dependent := range s.dependents {
+		if err := restartCommand(ctx, o.restartCommand, dependent); err != nil {
+			return times, err
+		}
+	}
+	return times, nil
 }
 
 var start = time.Now()
