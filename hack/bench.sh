@@ -45,8 +45,8 @@ join <(sort <<<"${before}") <(cpu_seconds | sort) | awk '{printf "  %-24s %6.1f\
 echo "CPU profiles of cnat-apiserver (go tool pprof -top <file>): ${CP_RUN_DIR}/profiles"
 
 echo
-echo "== scale: 100,000 Ats in cnat-apiserver and the CRD at the count kube-apiserver can hold here (memory, restart, LIST, watch)"
+echo "== scale: 100,000 Ats in cnat-apiserver and as CRD objects in kube-apiserver (memory, restart, LIST, watch)"
 (cd "${ROOT}" && go build -o "${ROOT}/_output/bin/scale" ./test/bench/scale)
-# Last: it restarts cnat-apiserver and then kube-apiserver.
+# Last: it restarts kube-apiserver (twice) and cnat-apiserver.
 # shellcheck disable=SC2086 # SCALE_FLAGS is a list of flags
 "${ROOT}/_output/bin/scale" --restart-command "${ROOT}/hack/restart-component.sh" ${SCALE_FLAGS:-}

@@ -65,10 +65,10 @@ func printScale(out io.Writer, subjects []subject, measured []*figures, lists in
 			return cell(f)
 		}
 	}
-	row("restart without them: start → /readyz, → list served", restarted(func(f *figures) string {
+	row("restart without them: start → /readyz, → served", restarted(func(f *figures) string {
 		return fmt.Sprintf("%s, %s", seconds(f.restartEmpty.ready), seconds(f.restartEmpty.serving))
 	}))
-	row("restart with them: start → /readyz, → list served", restarted(func(f *figures) string {
+	row("restart with them: start → /readyz, → served", restarted(func(f *figures) string {
 		return fmt.Sprintf("%s, %s", seconds(f.restart.ready), seconds(f.restart.serving))
 	}))
 	row("restart with them: stop", restarted(func(f *figures) string { return seconds(f.restart.stop) }))

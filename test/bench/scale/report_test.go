@@ -40,11 +40,11 @@ func TestPrintScale(t *testing.T) {
 	var out bytes.Buffer
 	printScale(&out, subjects, []*figures{cnat, crd}, 3)
 	for _, want := range []string{
-		"RSS growth per object (KiB)  10.0  163.8",                           // (1076.5625-100)×1024/100000 = 10.0; 4000×1024/25000
-		"LIST all, protobuf, p50 of 3  2000.0ms  -",                          // the CRD serves no protobuf
-		"watch fan-out: delivered, drops  100×500: 49000, 1000",              // short by 1000
-		"restart with them: start → /readyz, → list served  -  12.0s, 14.0s", // only the CRD's server was restarted
-		"restart without them: start → /readyz, → list served  -  2.0s, 3.0s",
+		"RSS growth per object (KiB)  10.0  163.8",                      // (1076.5625-100)×1024/100000 = 10.0; 4000×1024/25000
+		"LIST all, protobuf, p50 of 3  2000.0ms  -",                     // the CRD serves no protobuf
+		"watch fan-out: delivered, drops  100×500: 49000, 1000",         // short by 1000
+		"restart with them: start → /readyz, → served  -  12.0s, 14.0s", // only the CRD's server was restarted
+		"restart without them: start → /readyz, → served  -  2.0s, 3.0s",
 		"≤ 10 KiB per At: 10.0 KiB with 100000 Ats: met",
 	} {
 		if !strings.Contains(squeeze(out.String()), want) {

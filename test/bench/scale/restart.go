@@ -12,7 +12,7 @@ import (
 type restartTimes struct {
 	stop    time.Duration // from SIGTERM until it was gone (to the restart command's one-second polls)
 	ready   time.Duration // from its start until its /readyz answered 200
-	serving time.Duration // from its start until a list of its objects through kube-apiserver succeeded
+	serving time.Duration // from its start until its objects were served through kube-apiserver again
 }
 
 // restart stops component and starts it again with the same command line (hack/restart-component.sh), then

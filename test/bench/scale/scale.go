@@ -26,8 +26,8 @@ type subject struct {
 	store func(namespace string, objects int) atstore.Store
 	// listers list them, by the client's format.
 	listers map[string]func(namespace string) atstore.Store
-	// ready is the server's own readiness; serving a list of one of its objects through kube-apiserver.
-	ready, serving func(context.Context) error
+	// ready is the server's own readiness.
+	ready func(context.Context) error
 	// dependents are started again after the server's restart: cnat-controller loses its lease while
 	// kube-apiserver is away, and stops.
 	dependents []string
@@ -119,6 +119,17 @@ func createInChunks(ctx context.Context, o options, s subject, store atstore.Sto
 		progress("%s: %d of %d created (%.0f/s)", s.name, to, s.objects, r.Throughput())
 	}
 	return created, nil
+}
+
+// serving is whether the subject's objects are served through kube-apiserver again, from the server's watch
+// cache: a watch from the current resourceVersion is answered once the cache holds every object (a
+// server still filling it refuses it with a 429, which the client retries), where a list of one is served
+// from etcd at once.
+func (s subject) serving(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	_, err := s.store(s.namespace, 0).Watch(ctx)
+	return err
 }
 
 // restart restarts the subject's server and times it back to serving, then starts its dependents again.
