@@ -26,15 +26,15 @@ func main() {
 	certFile := flag.String("tls-cert-file", "", "serving certificate (PEM)")
 	keyFile := flag.String("tls-private-key-file", "", "its key (PEM)")
 	disableHTTP2 := flag.Bool("disable-http2-serving", false, "serve HTTP/1.1 only, as cnat-apiserver does in aggregated mode")
-	flag.DurationVar(&responseDelay, "response-delay", 0, "wait this long before answering each request (no CPU): as slow as a real server, as cheap as this one")
+	responseDelay := flag.Duration("response-delay", 0, "wait this long before answering each request (no CPU): as slow as a real server, as cheap as this one")
 	flag.Parse()
-	if err := run(net.JoinHostPort(*bind, strconv.Itoa(*port)), *certFile, *keyFile, !*disableHTTP2); err != nil {
+	if err := run(net.JoinHostPort(*bind, strconv.Itoa(*port)), *certFile, *keyFile, !*disableHTTP2, *responseDelay); err != nil {
 		fmt.Fprintln(os.Stderr, "nullbackend:", err)
 		os.Exit(1)
 	}
 }
 
-func run(address, certFile, keyFile string, http2 bool) error {
+func run(address, certFile, keyFile string, http2 bool, responseDelay time.Duration) error {
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return err
@@ -63,8 +63,6 @@ func run(address, certFile, keyFile string, http2 bool) error {
 	}
 	return nil
 }
-
-var responseDelay time.Duration
 
 // delayed answers after delay: what a slower backend costs its clients (kube-apiserver's proxy) apart from
 // the work it does.
