@@ -99,6 +99,7 @@ func (d *deployment) start(name string, extraFlags ...string) *replica {
 		d.t.Fatal(err)
 	}
 	r := &replica{name: name, proc: proc, started: time.Now()}
+	d.t.Logf("%s: started replica %s", r.started.Format("15:04:05.000"), name)
 	d.replicas[name] = r
 	return r
 }
@@ -126,6 +127,7 @@ func (d *deployment) waitReady(r *replica) time.Duration {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK && slices.Contains(resp.TLS.PeerCertificates[0].DNSNames, replicaSAN(r.name)) {
+				d.t.Logf("%s: replica %s ready", time.Now().Format("15:04:05.000"), r.name)
 				return time.Since(r.started)
 			}
 		}
@@ -149,6 +151,8 @@ func (d *deployment) register() {
 // terminate sends SIGTERM to a replica and waits for it to exit cleanly.
 func (d *deployment) terminate(r *replica) {
 	d.t.Helper()
+	d.t.Logf("%s: SIGTERM to replica %s", time.Now().Format("15:04:05.000"), r.name)
+	defer func() { d.t.Logf("%s: replica %s exited", time.Now().Format("15:04:05.000"), r.name) }()
 	if err := r.proc.Terminate(60 * time.Second); err != nil {
 		d.t.Fatalf("replica %s after SIGTERM: %v (log %s)", r.name, err, r.proc.LogPath)
 	}

@@ -80,3 +80,22 @@ func TestConnectionHandover(t *testing.T) {
 		t.Errorf("HTTP/2 while shutting down: Connection %q, want none (it would be a GOAWAY)", got)
 	}
 }
+
+// A watch's connection is closed when the watch ends, shutdown or not: it would otherwise go back to the
+// client's pool just as a shutting-down server closes it.
+func TestWatchConnectionsAreNotReused(t *testing.T) {
+	h := WithConnectionHandover(http.HandlerFunc(served), make(chan struct{}))
+	for target, wantClose := range map[string]bool{
+		"/apis/cnat.programming-kubernetes.info/v1beta1/namespaces/x/ats?watch=true&resourceVersion=5": true,
+		"/apis/cnat.programming-kubernetes.info/v1beta1/watch/namespaces/x/ats":                        true,
+		"/apis/cnat.programming-kubernetes.info/v1beta1/namespaces/x/ats?watch=false":                  false,
+		"/apis/cnat.programming-kubernetes.info/v1beta1/namespaces/x/ats?labelSelector=watch%3Dtrue":   false,
+		"/apis/cnat.programming-kubernetes.info/v1beta1/namespaces/x/ats":                              false,
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+		if got := rec.Header().Get("Connection") == "close"; got != wantClose {
+			t.Errorf("%s: Connection: close %t, want %t", target, got, wantClose)
+		}
+	}
+}

@@ -34,6 +34,10 @@ var aggregatedDefaults = map[string]string{
 	// it is a GOAWAY, which loses the requests in flight on the wire at that moment (the aggregator cannot
 	// resend a request body it forwards). See pkg/apiserver/filters/connection_handover.go.
 	"disable-http2-serving": "true",
+	// kube-apiserver's API Priority and Fairness has already classified and queued every request its
+	// aggregator forwards; classifying it again here costs CPU on every request and protects nothing the
+	// max-in-flight limits (--max-requests-inflight, --max-mutating-requests-inflight) do not.
+	"enable-priority-and-fairness": "false",
 }
 
 // standaloneDefaults are the flags whose default differs standalone, with that default.

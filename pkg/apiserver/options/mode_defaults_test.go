@@ -36,6 +36,9 @@ func TestAggregatedDefaults(t *testing.T) {
 			if got := o.RecommendedOptions.SecureServing.DisableHTTP2Serving; got != tc.wantHTTP2Off {
 				t.Errorf("HTTP/2 disabled %t, want %t", got, tc.wantHTTP2Off)
 			}
+			if o.RecommendedOptions.Features.EnablePriorityAndFairness {
+				t.Error("API priority and fairness on in aggregated mode, want it left to kube-apiserver")
+			}
 		})
 	}
 }

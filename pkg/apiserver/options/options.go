@@ -24,6 +24,7 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver"
+	"github.com/programming-kubernetes/cnat/pkg/apiserver/authncache"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/embeddedetcd"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/selfreviews"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/standalone"
@@ -212,6 +213,11 @@ func (o *Options) Config(shutdownInitiated <-chan struct{}) (*apiserver.Config, 
 		return nil, err
 	}
 	applyAvailability(&serverConfig.Config, shutdownInitiated)
+	if !o.standalone {
+		// The aggregator's certificate, verified once per certificate and identity rather than per request.
+		auth := &serverConfig.Authentication
+		auth.Authenticator = authncache.New(auth.Authenticator, auth.RequestHeaderConfig, serverConfig.SecureServing.ClientCA)
+	}
 	if o.standalone {
 		if err := pki.ApplyAuthentication(&serverConfig.Authentication, serverConfig.SecureServing); err != nil {
 			return nil, err

@@ -5,7 +5,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
+
+// memberAddPatience bounds how long Replace retries a member add that etcd refuses as "unhealthy cluster":
+// etcd adds a voting member only when the members that will form the new quorum have been connected to each
+// other for its health interval (5 s), which is not yet true just after a start or an election.
+const memberAddPatience = 30 * time.Second
 
 // Replace replaces member i, whose data is lost, by a new member of the same name and peer URL with an empty
 // data dir, as an operator does after losing a disk or a PersistentVolume (docs/operations.md): remove the
@@ -26,8 +32,17 @@ func (c *Cluster) Replace(i int) ([]string, error) {
 		{"member", "add", m.Name, "--peer-urls=" + m.PeerURL},
 	} {
 		commands = append(commands, "etcdctl "+strings.Join(args, " "))
-		if _, err := c.etcdctlAt(c.runningEndpoints(), args...); err != nil {
-			return commands, err
+		deadline := time.Now().Add(memberAddPatience)
+		for {
+			_, err := c.etcdctlAt(c.runningEndpoints(), args...)
+			if err == nil {
+				break
+			}
+			if !strings.Contains(err.Error(), "unhealthy cluster") || time.Now().After(deadline) {
+				return commands, err
+			}
+			commands = append(commands, "  (etcd: unhealthy cluster; retried after 1s)")
+			time.Sleep(time.Second)
 		}
 	}
 	if err := os.RemoveAll(m.DataDir); err != nil {

@@ -109,6 +109,12 @@ func newFailure(op Op, name string, when time.Time, err error) Failure {
 	switch {
 	case errors.As(err, &status):
 		f.Code = status.Status().Code
+		// An answer that is no Status (the aggregator's own 503s) keeps its text in the causes.
+		if details := status.Status().Details; details != nil {
+			for _, cause := range details.Causes {
+				f.Message += " [" + cause.Message + "]"
+			}
+		}
 	case errors.As(err, &netErr):
 		f.Code = 0
 	}
