@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make bench: benchmarks on a local control plane of their own (_output/bench), printing figures. Not tests:
 # the numbers depend on the machine; compare figures of one run with each other.
+# Arguments go to controllerlag; SCALE_FLAGS to the scale benchmark (e.g. "--cnat-ats 20000 --crd-ats 5000"),
+# CNAT_APISERVER_FLAGS to cnat-apiserver.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CP_RUN_DIR="${ROOT}/_output/bench"
@@ -9,7 +11,8 @@ export CP_RUN_DIR="${ROOT}/_output/bench"
 trap '"${ROOT}/hack/local-down.sh" >/dev/null 2>&1 || true' EXIT
 # Visible: the first build of the control plane takes minutes and says how far it is.
 "${ROOT}/hack/build-control-plane.sh"
-"${ROOT}/hack/local-up.sh" >/dev/null
+# With the null backend (hack/lib/nullbackend.sh): apiserverload compares cnat with it.
+CP_NULL_BACKEND=true "${ROOT}/hack/local-up.sh" >/dev/null
 # shellcheck source=/dev/null
 source "${CP_RUN_DIR}/env"
 
@@ -31,7 +34,7 @@ echo "== cnat-controller: lag from schedule to Pod, to Running and to Succeeded"
 "${ROOT}/_output/bin/controllerlag" --kubeconfig "${KUBECONFIG}" --pid-dir "${CP_RUN_DIR}/pids" "$@"
 
 echo
-echo "== cnat-apiserver against the same At as a CRD of kube-apiserver (peer) and etcd alone (floor)"
+echo "== cnat-apiserver against the same At as a CRD of kube-apiserver (peer), etcd alone (floor) and the null backend (ceiling)"
 (cd "${ROOT}" && go build -o "${ROOT}/_output/bin/apiserverload" ./test/bench/apiserverload)
 mkdir -p "${CP_RUN_DIR}/profiles"
 before="$(cpu_seconds)"
@@ -40,3 +43,10 @@ echo
 echo "CPU seconds used during the run, by component (2 cores shared by all):"
 join <(sort <<<"${before}") <(cpu_seconds | sort) | awk '{printf "  %-24s %6.1f\n", $1, $3-$2}'
 echo "CPU profiles of cnat-apiserver (go tool pprof -top <file>): ${CP_RUN_DIR}/profiles"
+
+echo
+echo "== scale: 100,000 Ats in cnat-apiserver and as CRD objects in kube-apiserver (memory, restart, LIST, watch)"
+(cd "${ROOT}" && go build -o "${ROOT}/_output/bin/scale" ./test/bench/scale)
+# Last: it restarts kube-apiserver (twice) and cnat-apiserver.
+# shellcheck disable=SC2086 # SCALE_FLAGS is a list of flags
+"${ROOT}/_output/bin/scale" --restart-command "${ROOT}/hack/restart-component.sh" ${SCALE_FLAGS:-}

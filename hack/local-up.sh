@@ -2,7 +2,8 @@
 # Starts a local control plane (etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler; one simulated node run by kwok) on loopback with free ports,
 # cnat-apiserver in aggregated mode registered through its APIServices, and
-# cnat-controller (hack/lib/cnat.sh).
+# cnat-controller (hack/lib/cnat.sh). With CP_NULL_BACKEND=true, also the
+# benchmarks' null backend, aggregated too (hack/lib/nullbackend.sh).
 # The processes keep running in the background; stop them with
 # hack/local-down.sh. State, logs and certificates: _output/local-up/.
 #
@@ -19,6 +20,8 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "${REPO_ROOT}/hack/lib/control-plane.sh"
 # shellcheck source=hack/lib/cnat.sh
 source "${REPO_ROOT}/hack/lib/cnat.sh"
+# shellcheck source=hack/lib/nullbackend.sh
+source "${REPO_ROOT}/hack/lib/nullbackend.sh"
 
 print_usage_hint() {
   cat <<EOM
@@ -59,6 +62,9 @@ trap '${started} || { echo "local-up: failed, stopping what was started" >&2; cp
 cp_start
 cnat_start
 cnat_start_controller
+if [[ "${CP_NULL_BACKEND:-false}" == true ]]; then
+  nullbackend_start
+fi
 cp_write_env
 started=true
 print_usage_hint

@@ -11,7 +11,8 @@
 #   cp_stop               # stops exactly the processes cp_start started
 #
 # Other processes (e.g. an aggregated API server built into _output/bin) can
-# be started with cp_spawn/cp_wait; cp_stop stops them too (first).
+# be started with cp_spawn/cp_wait; cp_stop stops them too (first), and
+# cp_restart starts any of them again with the same command line.
 # cp_sign_serving_cert <out-prefix> <san...> signs a serving cert with the
 # cluster CA; cp_free_ports <n> picks free loopback ports.
 #
@@ -187,13 +188,16 @@ _cp_pid() {
 cp_running() { _cp_pid "$1" >/dev/null; }
 
 # cp_spawn <name> <args...>: starts $CP_BIN_DIR/<name> in the background,
-# logging to logs/<name>.log, its pid in pids/<name>.pid (cp_stop stops it).
+# logging to logs/<name>.log, its pid in pids/<name>.pid (cp_stop stops it),
+# its arguments in cmdlines/<name> (cp_restart starts it again with them).
 # nohup: survive the hangup of the terminal local-up.sh ran in.
 cp_spawn() {
   local name="$1" bin="${CP_BIN_DIR}/$1"
   shift
   [[ -x "${bin}" ]] || { cp_log "${bin} missing: run hack/build-control-plane.sh"; return 1; }
-  mkdir -p "${CP_LOG_DIR}" "${CP_PID_DIR}"
+  mkdir -p "${CP_LOG_DIR}" "${CP_PID_DIR}" "${CP_RUN_DIR}/cmdlines"
+  # Its arguments, NUL-separated, for cp_restart.
+  if (($# > 0)); then printf '%s\0' "$@"; fi >"${CP_RUN_DIR}/cmdlines/${name}"
   nohup "${bin}" "$@" >"${CP_LOG_DIR}/${name}.log" 2>&1 </dev/null &
   echo $! >"$(_cp_pid_file "${name}")"
   cp_log "started ${name} (pid $!, log ${CP_LOG_DIR}/${name}.log)"
@@ -337,7 +341,7 @@ cp_start_kwok() {
 # Stops whatever it started if a component fails to come up. (The start
 # functions use "|| return" because set -e does not apply inside "if !".)
 cp_start() {
-  rm -rf "${CP_RUN_DIR:?}"/{pki,config,etcd,logs,pids,env}
+  rm -rf "${CP_RUN_DIR:?}"/{pki,config,etcd,logs,pids,cmdlines,env}
   mkdir -p "${CP_RUN_DIR}"
   cp_gen_certs
   if ! { cp_start_etcd && cp_start_apiserver && cp_start_controller_manager && cp_start_scheduler && cp_start_kwok; }; then
@@ -364,6 +368,23 @@ cp_stop_one() {
     done
   fi
   rm -f "$(_cp_pid_file "${name}")"
+}
+
+# cp_restart <name> [args...]: stops a component started with cp_spawn, if it
+# runs, and starts it again with the arguments it was started with, args
+# appended (a flag given again takes its last value). Returns once it is
+# started, not ready: the caller times that. The log so far is kept as
+# <name>.log.<n>.
+cp_restart() {
+  local name="$1" cmdline="${CP_RUN_DIR}/cmdlines/$1" i=1
+  local -a args
+  shift
+  [[ -f "${cmdline}" ]] || { cp_log "${name} was never started here (no ${cmdline})"; return 1; }
+  mapfile -d '' args <"${cmdline}"
+  cp_stop_one "${name}"
+  while [[ -e "${CP_LOG_DIR}/${name}.log.${i}" ]]; do i=$((i + 1)); done
+  if [[ -e "${CP_LOG_DIR}/${name}.log" ]]; then mv "${CP_LOG_DIR}/${name}.log" "${CP_LOG_DIR}/${name}.log.${i}"; fi
+  cp_spawn "${name}" "${args[@]}" "$@"
 }
 
 # cp_stop: stops every process started with cp_spawn (pid files), extra ones

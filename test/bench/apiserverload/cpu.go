@@ -21,7 +21,7 @@ type cpuCost struct {
 }
 
 // columns are the processes shown, in order; the rest (kube-controller-manager, cnat-controller) are in "all".
-var columns = []string{"kube-apiserver", "cnat-apiserver", "etcd", proccpu.Self}
+var columns = []string{"kube-apiserver", "cnat-apiserver", nullComponent, "etcd", proccpu.Self}
 
 func (c cpuCosts) add(workload, backend string, used proccpu.Snapshot, ops int) {
 	if c[workload] == nil {
@@ -69,4 +69,13 @@ func (c cpuCosts) print(out io.Writer, workloads, backends []string) {
 
 func (c *cpuCost) perOp(t time.Duration) string {
 	return fmt.Sprintf("%.0f", float64(t.Nanoseconds())/1000/float64(c.ops))
+}
+
+// perCall is the CPU process used per operation of workload on backend, in µs; false if that did not run.
+func (c cpuCosts) perCall(workload, backend, process string) (float64, bool) {
+	cost, ok := c[workload][backend]
+	if !ok || cost.ops == 0 {
+		return 0, false
+	}
+	return float64(cost.used[process].Nanoseconds()) / 1000 / float64(cost.ops), true
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/atstore"
 )
 
 // etcdStore is the floor: what the API servers ask of etcd for each verb, without the API servers. Create is
@@ -37,15 +38,15 @@ func storedAt(mediaType string) (string, error) {
 	}
 	at := &v1beta1.At{
 		TypeMeta:   metav1.TypeMeta{APIVersion: v1beta1.SchemeGroupVersion.String(), Kind: "At"},
-		ObjectMeta: metav1.ObjectMeta{Name: objectName(1234), Namespace: "bench-floor", UID: "6f1e8f0a-8b47-4ad1-9c2c-3f3d9e1c0b5a", Labels: map[string]string{"bench": "true"}},
-		Spec:       v1beta1.AtSpec{Schedule: schedule, Command: []string{"echo", "hello", "1234"}, Image: "busybox:1.36"},
+		ObjectMeta: metav1.ObjectMeta{Name: atstore.ObjectName(1234), Namespace: "bench-floor", UID: "6f1e8f0a-8b47-4ad1-9c2c-3f3d9e1c0b5a", Labels: map[string]string{"bench": "true"}},
+		Spec:       v1beta1.AtSpec{Schedule: atstore.Schedule, Command: []string{"echo", "hello", "1234"}, Image: "busybox:1.36"},
 		Status:     v1beta1.AtStatus{Phase: v1beta1.AtPending},
 	}
 	data, err := runtime.Encode(apiserver.Codecs.EncoderForVersion(info.Serializer, v1beta1.SchemeGroupVersion), at)
 	return string(data), err
 }
 
-func (s *etcdStore) key(i int) string { return s.prefix + objectName(i) }
+func (s *etcdStore) key(i int) string { return s.prefix + atstore.ObjectName(i) }
 
 func (s *etcdStore) setRevision(i int, rev int64) {
 	s.mu.Lock()
@@ -53,7 +54,7 @@ func (s *etcdStore) setRevision(i int, rev int64) {
 	s.mu.Unlock()
 }
 
-func (s *etcdStore) create(ctx context.Context, i int) error {
+func (s *etcdStore) Create(ctx context.Context, i int) error {
 	key := s.key(i)
 	resp, err := s.client.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(key), "=", 0)).
 		Then(clientv3.OpPut(key, s.value)).Commit()
@@ -67,7 +68,7 @@ func (s *etcdStore) create(ctx context.Context, i int) error {
 	return nil
 }
 
-func (s *etcdStore) get(ctx context.Context, i int) error {
+func (s *etcdStore) Get(ctx context.Context, i int) error {
 	resp, err := s.client.Get(ctx, s.key(i))
 	if err == nil && len(resp.Kvs) != 1 {
 		err = fmt.Errorf("%s not found", s.key(i))
@@ -75,7 +76,7 @@ func (s *etcdStore) get(ctx context.Context, i int) error {
 	return err
 }
 
-func (s *etcdStore) list(ctx context.Context) (int, error) {
+func (s *etcdStore) List(ctx context.Context) (int, error) {
 	resp, err := s.client.Get(ctx, s.prefix, clientv3.WithPrefix())
 	if err != nil {
 		return 0, err
@@ -83,7 +84,7 @@ func (s *etcdStore) list(ctx context.Context) (int, error) {
 	return len(resp.Kvs), nil
 }
 
-func (s *etcdStore) update(ctx context.Context, i int) error {
+func (s *etcdStore) Update(ctx context.Context, i int) error {
 	key := s.key(i)
 	s.mu.Lock()
 	rev := s.revisions[i]
@@ -100,12 +101,13 @@ func (s *etcdStore) update(ctx context.Context, i int) error {
 	return nil
 }
 
-func (s *etcdStore) delete(ctx context.Context, i int) error {
+func (s *etcdStore) Delete(ctx context.Context, i int) error {
 	_, err := s.client.Delete(ctx, s.key(i))
 	return err
 }
 
-func (s *etcdStore) watch(ctx context.Context) (<-chan struct{}, error) {
+// Watch starts at etcd's current revision: a watch without one does.
+func (s *etcdStore) Watch(ctx context.Context) (<-chan struct{}, error) {
 	events := s.client.Watch(ctx, s.prefix, clientv3.WithPrefix())
 	added := make(chan struct{}, 1024)
 	go func() {

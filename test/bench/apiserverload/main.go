@@ -1,7 +1,9 @@
 // Command apiserverload compares cnat-apiserver with the same At as a CustomResourceDefinition of
-// kube-apiserver (the peer) and with etcd alone (the floor), on one local control plane (hack/local-up.sh),
-// in one run: create, get, list, update, delete with concurrent workers, watch fan-out, and memory. It prints
-// tables; run it through `make bench` (hack/bench.sh).
+// kube-apiserver (the peer), with etcd alone (the floor) and with the null backend (the ceiling of any
+// aggregated server: discovery and a map, test/bench/nullbackend), on one local control plane
+// (hack/local-up.sh), in one run: create, get, list, update, delete with concurrent workers, watch fan-out,
+// CPU per operation by process, and memory. It prints tables, the issue's targets among them; run it through
+// `make bench` (hack/bench.sh).
 package main
 
 import (
@@ -10,10 +12,12 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
@@ -21,25 +25,30 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/atstore"
 	"github.com/programming-kubernetes/cnat/test/bench/internal/proccpu"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/procmem"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/workload"
 )
 
 type options struct {
-	kubeconfig, cnatURL, etcdURL, runDir string
-	workers, small, objects              int
-	smallLists, largeLists               int
-	watchers, watchEvents                int
-	profileDir, profileBackend           string
-	profileSeconds                       int
+	kubeconfig, cnatURL, nullURL, etcdURL, runDir string
+	backends                                      string
+	workers, small, objects                       int
+	smallLists, largeLists                        int
+	watchers, watchEvents                         int
+	profileDir, profileBackends, profileServers   string
+	profileSeconds                                int
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "admin kubeconfig of the control plane")
 	flag.StringVar(&o.cnatURL, "cnat-url", os.Getenv("CNAT_APISERVER_URL"), "cnat-apiserver's own URL, for the direct client")
+	flag.StringVar(&o.nullURL, "null-url", os.Getenv("NULL_BACKEND_URL"), "the null backend's own URL, for its direct client; without it, no null backend")
 	flag.StringVar(&o.etcdURL, "etcd-url", os.Getenv("CP_ETCD_URL"), "the control plane's etcd, for the floor")
-	flag.StringVar(&o.runDir, "run-dir", os.Getenv("CP_RUN_DIR"), "local-up's run dir (pid files, for memory)")
+	flag.StringVar(&o.runDir, "run-dir", os.Getenv("CP_RUN_DIR"), "local-up's run dir (pid files, for CPU and memory)")
+	flag.StringVar(&o.backends, "backends", "", "comma-separated backends to run (default all: crd, etcd, cnat-agg-json, cnat-agg-proto, cnat-direct, null-agg-json, null-agg-proto, null-direct)")
 	flag.IntVar(&o.workers, "workers", 16, "concurrent clients per workload")
 	flag.IntVar(&o.small, "small", 2000, "objects of the first list (and of get and update)")
 	flag.IntVar(&o.objects, "objects", 10000, "objects of the second list (and of delete, and for memory)")
@@ -47,21 +56,15 @@ func main() {
 	flag.IntVar(&o.largeLists, "large-lists", 32, "lists of the large namespace")
 	flag.IntVar(&o.watchers, "watchers", 100, "watchers of the fan-out")
 	flag.IntVar(&o.watchEvents, "watch-events", 500, "objects created while the watchers watch")
-	flag.StringVar(&o.profileDir, "cpu-profile-dir", "", "if set, CPU profiles of cnat-apiserver during create and the large list")
+	flag.StringVar(&o.profileDir, "cpu-profile-dir", "", "if set, CPU profiles during the create of the last objects and the large list")
 	flag.IntVar(&o.profileSeconds, "cpu-profile-seconds", 10, "length of each CPU profile")
-	flag.StringVar(&o.profileBackend, "profile-backend", "cnat-direct", "the backend whose workloads are profiled")
+	flag.StringVar(&o.profileBackends, "profile-backends", cnatDirect, "comma-separated backends whose workloads are profiled")
+	flag.StringVar(&o.profileServers, "profile-servers", "cnat-apiserver", "comma-separated servers profiled: cnat-apiserver, kube-apiserver")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "apiserverload:", err)
 		os.Exit(1)
 	}
-}
-
-// backend is one way of storing Ats, with a store for the measured namespace and one for the fan-out.
-type backend struct {
-	name      string
-	newStore  func(namespace string, objects int) store
-	component string // whose memory grows with the objects ("" for none)
 }
 
 func run(ctx context.Context, o options) error {
@@ -73,7 +76,7 @@ func run(ctx context.Context, o options) error {
 	base.Timeout = 2 * time.Minute
 	kube := kubernetes.NewForConfigOrDie(base)
 	dyn := dynamic.NewForConfigOrDie(base)
-	if err := installCRD(ctx, dyn); err != nil {
+	if err := atstore.InstallCRD(ctx, dyn); err != nil {
 		return err
 	}
 	etcd, err := clientv3.New(clientv3.Config{Endpoints: []string{o.etcdURL}, DialTimeout: 10 * time.Second})
@@ -85,33 +88,31 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-
-	jsonConfig := rest.CopyConfig(base)
-	jsonConfig.ContentType = runtime.ContentTypeJSON
-	protoConfig := withProtobuf(base)
-	direct := withProtobuf(base)
-	direct.Host = o.cnatURL // the cluster CA signed its serving certificate; delegated authn accepts the admin's
-	cnat := func(config *rest.Config) func(string, int) store {
-		client := versioned.NewForConfigOrDie(config).CnatV1beta1()
-		return func(ns string, n int) store { return newCnatStore(client, ns, n) }
+	backends, err := allBackends(o, base, dyn, etcd, value)
+	if err != nil {
+		return err
 	}
-	backends := []backend{
-		{name: peer, component: "kube-apiserver", newStore: func(ns string, n int) store { return newCRDStore(dyn, ns, n) }},
-		{name: floor, newStore: func(ns string, n int) store { return newEtcdStore(etcd, ns, n, value) }},
-		{name: "cnat-agg-json", component: "cnat-apiserver", newStore: cnat(jsonConfig)},
-		{name: "cnat-agg-proto", component: "cnat-apiserver", newStore: cnat(protoConfig)},
-		{name: "cnat-direct", component: "cnat-apiserver", newStore: cnat(direct)},
+	servers := map[string]*rest.Config{}
+	for _, name := range strings.Split(o.profileServers, ",") {
+		switch name {
+		case "cnat-apiserver":
+			servers[name] = direct(base, o.cnatURL)
+		case "kube-apiserver":
+			servers[name] = base
+		default:
+			return fmt.Errorf("--profile-servers: %q is not a server this can profile", name)
+		}
 	}
-	profiler := newProfiler(o.profileDir, o.profileSeconds, direct)
+	profiler := newProfiler(o.profileDir, o.profileSeconds, strings.Split(o.profileBackends, ","), servers)
 
 	names := make([]string, len(backends))
-	results := map[string]map[string]result{}
+	results := map[string]map[string]workload.Result{}
 	cpu := cpuCosts{}
-	fanOuts := map[string]fanOut{}
+	fanOuts := map[string]workload.FanOut{}
 	memory := map[string][2]float64{} // backend: RSS before its objects, RSS with them (MiB)
 	workloads := []string{"create", "get", fmt.Sprintf("list %d", o.small), "update", fmt.Sprintf("list %d", o.objects), "delete"}
 	for _, w := range workloads {
-		results[w] = map[string]result{}
+		results[w] = map[string]workload.Result{}
 	}
 	start := time.Now()
 	// Namespaces of this run only: an earlier run on the same control plane may have left objects behind.
@@ -120,54 +121,57 @@ func run(ctx context.Context, o options) error {
 		names[i] = b.name
 		namespace := "bench-" + b.name + "-" + run
 		for _, ns := range []string{namespace, namespace + "-watch"} {
-			if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !isAlreadyExists(err) {
+			if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 				return err
 			}
 		}
-		before, _ := rssMiB(o.runDir, b.component)
+		before, _ := procmem.RSSMiB(o.pidDir(), b.component)
 		s := b.newStore(namespace, o.objects)
-		profile := profiler.forBackend(b.name == o.profileBackend)
+		profile := profiler.forBackend(b.name)
 		fmt.Fprintf(os.Stderr, "%s: %s\n", time.Since(start).Round(time.Second), b.name)
 
 		// measured runs a workload and adds what it cost each process to cpu[workload][backend].
-		measured := func(workload string, from, to int, op func(context.Context, int) error) (result, error) {
+		measured := func(name string, from, to int, op func(context.Context, int) error) (workload.Result, error) {
 			before := proccpu.Take(o.pidDir())
-			r, err := runOps(ctx, o.workers, from, to, op)
-			cpu.add(workload, b.name, proccpu.Take(o.pidDir()).Since(before), r.ops())
+			r, err := workload.Run(ctx, o.workers, from, to, op)
+			cpu.add(name, b.name, proccpu.Take(o.pidDir()).Since(before), r.Ops())
 			return r, err
 		}
-		created, err := measured("create", 0, o.small, s.create)
+		created, err := measured("create", 0, o.small, s.Create)
 		if err != nil {
 			return fmt.Errorf("%s create: %w", b.name, err)
 		}
-		if results["get"][b.name], err = measured("get", 0, o.small, s.get); err != nil {
+		if results["get"][b.name], err = measured("get", 0, o.small, s.Get); err != nil {
 			return fmt.Errorf("%s get: %w", b.name, err)
 		}
 		if results[workloads[2]][b.name], err = measured(workloads[2], 0, o.smallLists, listing(s, o.small)); err != nil {
 			return fmt.Errorf("%s list: %w", b.name, err)
 		}
-		if results["update"][b.name], err = measured("update", 0, o.small, s.update); err != nil {
+		if results["update"][b.name], err = measured("update", 0, o.small, s.Update); err != nil {
 			return fmt.Errorf("%s update: %w", b.name, err)
 		}
 		stop := profile("create")
-		more, err := measured("create", o.small, o.objects, s.create)
+		more, err := measured("create", o.small, o.objects, s.Create)
 		stop()
 		if err != nil {
 			return fmt.Errorf("%s create: %w", b.name, err)
 		}
-		results["create"][b.name] = merge(created, more)
+		results["create"][b.name] = workload.Merge(created, more)
 		stop = profile("list")
 		results[workloads[4]][b.name], err = measured(workloads[4], 0, o.largeLists, listing(s, o.objects))
 		stop()
 		if err != nil {
 			return fmt.Errorf("%s list: %w", b.name, err)
 		}
-		after, _ := rssMiB(o.runDir, b.component)
+		after, _ := procmem.RSSMiB(o.pidDir(), b.component)
 		memory[b.name] = [2]float64{before, after}
-		if results["delete"][b.name], err = measured("delete", 0, o.objects, s.delete); err != nil {
+		if results["delete"][b.name], err = measured("delete", 0, o.objects, s.Delete); err != nil {
 			return fmt.Errorf("%s delete: %w", b.name, err)
 		}
-		if fanOuts[b.name], err = watchFanOut(ctx, b.newStore(namespace+"-watch", o.watchEvents), o.watchers, o.watchEvents, o.workers, 60*time.Second); err != nil {
+		if b.noWatch {
+			continue
+		}
+		if fanOuts[b.name], err = workload.WatchFanOut(ctx, b.newStore(namespace+"-watch", o.watchEvents), o.watchers, 0, o.watchEvents, o.workers, 60*time.Second); err != nil {
 			return fmt.Errorf("%s watch: %w", b.name, err)
 		}
 	}
@@ -186,6 +190,12 @@ func run(ctx context.Context, o options) error {
 			fmt.Printf("  %-16s %-15s %7.0f before, %7.0f with them: %+7.0f\n", b.name, b.component, m[0], m[1], m[1]-m[0])
 		}
 	}
+	fmt.Println()
+	printCeiling(os.Stdout, workloads, results)
+	fmt.Println()
+	printProxyCost(os.Stdout, workloads, cpu)
+	fmt.Println()
+	printTargets(os.Stdout, evaluateTargets(results, cpu))
 	return nil
 }
 
@@ -196,20 +206,13 @@ func (o options) pidDir() string {
 	return o.runDir + "/pids"
 }
 
-func withProtobuf(base *rest.Config) *rest.Config {
-	config := rest.CopyConfig(base)
-	config.ContentType = runtime.ContentTypeProtobuf
-	config.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-	return config
-}
-
 // listing is a list that must return exactly want objects.
-func listing(s store, want int) func(context.Context, int) error {
+func listing(s atstore.Store, want int) func(context.Context, int) error {
 	return func(ctx context.Context, _ int) error {
-		got, err := s.list(ctx)
+		got, err := s.List(ctx)
 		if err != nil {
 			return err
 		}
-		return mustCount(got, want)
+		return atstore.MustCount(got, want)
 	}
 }

@@ -1,4 +1,6 @@
-package main
+// Package procmem reads the resident set size of the processes of the local control plane from /proc, by
+// the pid files local-up writes (<dir>/<component>.pid).
+package procmem
 
 import (
 	"bufio"
@@ -9,10 +11,9 @@ import (
 	"strings"
 )
 
-// rssMiB reads the resident set size of a control-plane component from /proc, by the pid file local-up
-// wrote for it.
-func rssMiB(runDir, component string) (float64, error) {
-	pid, err := os.ReadFile(filepath.Join(runDir, "pids", component+".pid"))
+// RSSMiB is VmRSS of component, in MiB.
+func RSSMiB(pidDir, component string) (float64, error) {
+	pid, err := os.ReadFile(filepath.Join(pidDir, component+".pid"))
 	if err != nil {
 		return 0, err
 	}

@@ -1,11 +1,13 @@
-package main
+package atstore
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -18,7 +20,8 @@ import (
 // subresource and the printer columns are the table's.
 const crdGroup = "crd.cnat.programming-kubernetes.info"
 
-var crdResource = schema.GroupVersionResource{Group: crdGroup, Version: "v1beta1", Resource: "ats"}
+// CRDResource is the peer's resource.
+var CRDResource = schema.GroupVersionResource{Group: crdGroup, Version: "v1beta1", Resource: "ats"}
 
 const crdManifest = `{
   "apiVersion": "apiextensions.k8s.io/v1",
@@ -83,14 +86,14 @@ const crdManifest = `{
 
 var crdDefinitions = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
-// installCRD creates the peer's CRD (or finds it) and waits until kube-apiserver serves it.
-func installCRD(ctx context.Context, client dynamic.Interface) error {
+// InstallCRD creates the peer's CRD (or finds it) and waits until kube-apiserver serves it.
+func InstallCRD(ctx context.Context, client dynamic.Interface) error {
 	var crd unstructured.Unstructured
 	if err := json.Unmarshal([]byte(crdManifest), &crd.Object); err != nil {
 		return err
 	}
 	crds := client.Resource(crdDefinitions)
-	if _, err := crds.Create(ctx, &crd, metav1.CreateOptions{}); err != nil && !isAlreadyExists(err) {
+	if _, err := crds.Create(ctx, &crd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating the CRD: %w", err)
 	}
 	deadline := time.Now().Add(60 * time.Second)
@@ -114,4 +117,73 @@ func established(crd *unstructured.Unstructured) bool {
 		}
 	}
 	return false
+}
+
+// CRD is the peer: the CRD At through the dynamic client (JSON: custom resources have no protobuf).
+type CRD struct {
+	ats  dynamic.ResourceInterface
+	last []*unstructured.Unstructured
+}
+
+// NewCRD is the store of objects [0, objects) of namespace.
+func NewCRD(client dynamic.Interface, namespace string, objects int) *CRD {
+	return &CRD{ats: client.Resource(CRDResource).Namespace(namespace), last: make([]*unstructured.Unstructured, objects)}
+}
+
+func (s *CRD) Create(ctx context.Context, i int) error {
+	at := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": CRDResource.GroupVersion().String(),
+		"kind":       "At",
+		"metadata":   map[string]any{"name": ObjectName(i), "labels": map[string]any{"bench": "true"}},
+		"spec": map[string]any{
+			"schedule": Schedule.UTC().Format(time.RFC3339),
+			"command":  []any{"echo", "hello", strconv.Itoa(i)},
+			"image":    "busybox:1.36",
+		},
+	}}
+	created, err := s.ats.Create(ctx, at, metav1.CreateOptions{})
+	s.last[i] = created
+	return err
+}
+
+func (s *CRD) Get(ctx context.Context, i int) error {
+	_, err := s.ats.Get(ctx, ObjectName(i), metav1.GetOptions{})
+	return err
+}
+
+func (s *CRD) List(ctx context.Context) (int, error) {
+	list, err := s.ats.List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return 0, err
+	}
+	return len(list.Items), nil
+}
+
+func (s *CRD) Update(ctx context.Context, i int) error {
+	at := s.last[i].DeepCopy()
+	labels := at.GetLabels()
+	labels["updated"] = strconv.FormatInt(time.Now().UnixNano(), 10)
+	at.SetLabels(labels)
+	updated, err := s.ats.Update(ctx, at, metav1.UpdateOptions{})
+	if err == nil {
+		s.last[i] = updated
+	}
+	return err
+}
+
+func (s *CRD) Delete(ctx context.Context, i int) error {
+	return s.ats.Delete(ctx, ObjectName(i), metav1.DeleteOptions{})
+}
+
+// Watch starts at the namespace's current resourceVersion, as Cnat's does.
+func (s *CRD) Watch(ctx context.Context) (<-chan struct{}, error) {
+	list, err := s.ats.List(ctx, metav1.ListOptions{Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	w, err := s.ats.Watch(ctx, metav1.ListOptions{ResourceVersion: list.GetResourceVersion()})
+	if err != nil {
+		return nil, err
+	}
+	return countAdded(ctx, w), nil
 }

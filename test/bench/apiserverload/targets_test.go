@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/programming-kubernetes/cnat/test/bench/internal/proccpu"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/workload"
+)
+
+// ops is a result of n calls in elapsed.
+func ops(n int, elapsed time.Duration) workload.Result {
+	return workload.Result{Elapsed: elapsed, Latencies: make([]time.Duration, n)}
+}
+
+func TestEvaluateTargets(t *testing.T) {
+	results := map[string]map[string]workload.Result{
+		// crd 1000/s; cnat JSON 1000/s (1.00: met at ≥1.0), protobuf 990/s (0.99: missed).
+		"create": {peer: ops(1000, time.Second), cnatAggJSON: ops(1000, time.Second), cnatAggProto: ops(990, time.Second)},
+		// get ≥ 0.8: 0.80 is met, 0.79 missed.
+		"get": {peer: ops(1000, time.Second), cnatAggJSON: ops(800, time.Second), cnatAggProto: ops(790, time.Second)},
+		// update and delete did not run for protobuf.
+		"update": {peer: ops(100, time.Second), cnatAggJSON: ops(95, time.Second)},
+		"delete": {peer: ops(100, time.Second), cnatAggJSON: ops(50, time.Second)},
+	}
+	cpu := cpuCosts{}
+	// kube-apiserver 1000 µs per CRD create; cnat-apiserver 500 µs (0.50: met at ≤ 0.5) and 600 µs (missed).
+	cpu.add("create", peer, proccpu.Snapshot{"kube-apiserver": time.Second}, 1000)
+	cpu.add("create", cnatAggJSON, proccpu.Snapshot{"cnat-apiserver": 500 * time.Millisecond, "kube-apiserver": time.Second}, 1000)
+	cpu.add("create", cnatAggProto, proccpu.Snapshot{"cnat-apiserver": 600 * time.Millisecond}, 1000)
+
+	got := map[string]string{}
+	for _, target := range evaluateTargets(results, cpu) {
+		key := target.what[:3] + " " + target.workload + " " + target.backend
+		got[key] = format(target.measured, target.known) + " " + target.verdict()
+	}
+	for key, want := range map[string]string{
+		"CPU create cnat-agg-json":  "0.50 met",
+		"CPU create cnat-agg-proto": "0.60 MISSED",
+		"CPU get cnat-agg-json":     "- -", // no CPU figures for get
+		"thr create cnat-agg-json":  "1.00 met",
+		"thr create cnat-agg-proto": "0.99 MISSED",
+		"thr get cnat-agg-json":     "0.80 met",
+		"thr get cnat-agg-proto":    "0.79 MISSED",
+		"thr update cnat-agg-json":  "0.95 met",
+		"thr update cnat-agg-proto": "- -",
+		"thr delete cnat-agg-json":  "0.50 MISSED",
+	} {
+		if got[key] != want {
+			t.Errorf("%s: %q, want %q", key, got[key], want)
+		}
+	}
+	if len(got) != 2*len(targetVerbs)*len(targetBackends) {
+		t.Errorf("%d targets, want %d: %v", len(got), 2*len(targetVerbs)*len(targetBackends), got)
+	}
+
+	var out bytes.Buffer
+	printTargets(&out, evaluateTargets(results, cpu))
+	if !strings.Contains(out.String(), "met: 4 of the 8 measured in this run (16 in all)") {
+		t.Errorf("summary line missing or wrong:\n%s", out.String())
+	}
+}
+
+func TestProxyCostAndCeiling(t *testing.T) {
+	cpu := cpuCosts{}
+	cpu.add("get", cnatAggProto, proccpu.Snapshot{"kube-apiserver": 400 * time.Millisecond, "cnat-apiserver": 500 * time.Millisecond}, 1000)
+	cpu.add("get", nullAggProto, proccpu.Snapshot{"kube-apiserver": 300 * time.Millisecond, nullComponent: 100 * time.Millisecond}, 1000)
+	cpu.add("get", cnatDirect, proccpu.Snapshot{"kube-apiserver": 20 * time.Millisecond, "cnat-apiserver": 400 * time.Millisecond}, 1000)
+	var out bytes.Buffer
+	printProxyCost(&out, []string{"get", "create"}, cpu)
+	// →cnat 400, →null 300, difference 100, 20 while cnat is called directly, serving 500 and 100; JSON did
+	// not run and create neither.
+	if fields := strings.Fields(lastLine(out.String())); strings.Join(fields, " ") != "get protobuf 400 300 100 20 500 100" {
+		t.Errorf("proxy cost row %q:\n%s", fields, out.String())
+	}
+	if strings.Contains(out.String(), "create") || strings.Contains(out.String(), "get  json") {
+		t.Errorf("rows for what did not run:\n%s", out.String())
+	}
+
+	results := map[string]map[string]workload.Result{"get": {
+		cnatAggJSON: ops(500, time.Second), nullAggJSON: ops(2000, time.Second), cnatDirect: ops(900, time.Second), nullDirect: ops(3000, time.Second),
+	}}
+	out.Reset()
+	printCeiling(&out, []string{"get"}, results)
+	if fields := strings.Fields(lastLine(out.String())); strings.Join(fields, " ") != "get 0.25 - 0.30" {
+		t.Errorf("ceiling row %q:\n%s", fields, out.String())
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
