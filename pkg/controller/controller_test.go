@@ -200,7 +200,7 @@ cnat_controller_ats_started_total 1
 
 func TestExistingPodIsAdoptedNotDuplicated(t *testing.T) {
 	at := newAt("crashed", now.Add(-time.Minute), v1beta1.AtPending)
-	existing := newPod(at)
+	existing := NewPod(at)
 	existing.CreationTimestamp = metav1.NewTime(now.Add(-50 * time.Second))
 
 	// In the cache (the controller restarted after creating the Pod, before writing the status).
@@ -231,7 +231,7 @@ func TestExistingPodIsAdoptedNotDuplicated(t *testing.T) {
 
 func TestForeignPodWithTheNameIsNotAdopted(t *testing.T) {
 	at := newAt("victim", now.Add(-time.Minute), v1beta1.AtPending)
-	foreign := newPod(at)
+	foreign := NewPod(at)
 	foreign.OwnerReferences = nil
 	f := newFixture(t, []*v1beta1.At{at}, []*corev1.Pod{foreign})
 	if _, err := f.c.sync(context.Background(), "ns/victim"); err == nil || !strings.Contains(err.Error(), "not controlled by At victim") {
@@ -244,7 +244,7 @@ func TestForeignPodWithTheNameIsNotAdopted(t *testing.T) {
 
 func TestPodOutcomes(t *testing.T) {
 	at := newAt("runs", now.Add(-time.Minute), v1beta1.AtPending)
-	pod := newPod(at)
+	pod := NewPod(at)
 	tests := []struct {
 		name      string
 		podStatus *corev1.PodStatus // nil: the Pod is gone
@@ -296,7 +296,7 @@ cnat_controller_ats_finished_total{outcome="`+string(tc.phase)+`"} 1
 
 func TestRunningPodStillRunningOrOnlyInTheAPI(t *testing.T) {
 	at := newAt("busy", now.Add(-time.Minute), v1beta1.AtPending)
-	pod := newPod(at)
+	pod := NewPod(at)
 	pod.Status.Phase = corev1.PodRunning
 	// In the cache and running: nothing changes.
 	f := newFixture(t, []*v1beta1.At{runningWith(at, pod)}, []*corev1.Pod{pod})
@@ -354,8 +354,8 @@ func TestScheduleRequeue(t *testing.T) {
 func TestPodEventsEnqueueTheirAt(t *testing.T) {
 	at := newAt("owner", now, v1beta1.AtPending)
 	f := newFixture(t, nil, nil)
-	f.c.enqueueOwner(newPod(at))
-	stranger := newPod(at)
+	f.c.enqueueOwner(NewPod(at))
+	stranger := NewPod(at)
 	stranger.OwnerReferences[0].Kind = "ReplicaSet"
 	stranger.OwnerReferences[0].APIVersion = "apps/v1"
 	f.c.enqueueOwner(stranger)

@@ -27,8 +27,8 @@ func podName(at *v1beta1.At) string {
 	return name + "-" + suffix
 }
 
-// newPod is the Pod that runs an At: its image and command, once (restartPolicy Never), controlled by it.
-func newPod(at *v1beta1.At) *corev1.Pod {
+// NewPod is the Pod that runs an At: its image and command, once (restartPolicy Never), controlled by it.
+func NewPod(at *v1beta1.At) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      podName(at),

@@ -90,8 +90,9 @@ func (c *Controller) syncPending(ctx context.Context, at *v1beta1.At) (time.Dura
 	return 0, c.markRunning(ctx, at, pod, reason)
 }
 
-// markRunning writes that the At runs in pod.
-func (c *Controller) markRunning(ctx context.Context, at *v1beta1.At, pod *corev1.Pod, reason string) error {
+// RunningStatus is the status of an At that runs in pod: phase Running, the Pod's name and creation time,
+// condition Started with the given reason (ReasonPodCreated or ReasonPodAdopted).
+func RunningStatus(at *v1beta1.At, pod *corev1.Pod, reason string) *v1beta1.AtStatus {
 	status := at.Status.DeepCopy()
 	status.Phase = v1beta1.AtRunning
 	status.PodName = pod.Name
@@ -102,7 +103,12 @@ func (c *Controller) markRunning(ctx context.Context, at *v1beta1.At, pod *corev
 		Type: ConditionStarted, Status: metav1.ConditionTrue, Reason: reason, ObservedGeneration: at.Generation,
 		Message: fmt.Sprintf("Pod %s runs the command", pod.Name),
 	})
-	updated, err := c.updateStatus(ctx, at, status)
+	return status
+}
+
+// markRunning writes that the At runs in pod.
+func (c *Controller) markRunning(ctx context.Context, at *v1beta1.At, pod *corev1.Pod, reason string) error {
+	updated, err := c.updateStatus(ctx, at, RunningStatus(at, pod, reason))
 	if err != nil {
 		return err
 	}
@@ -114,7 +120,7 @@ func (c *Controller) markRunning(ctx context.Context, at *v1beta1.At, pod *corev
 // createPod creates the At's Pod. It returns nil when it created the Pod, and the Pod when one existed
 // already that the cache had not seen (created by an earlier attempt), to be adopted.
 func (c *Controller) createPod(ctx context.Context, at *v1beta1.At) (*corev1.Pod, error) {
-	pod, err := c.kubeClient.CoreV1().Pods(at.Namespace).Create(ctx, newPod(at), metav1.CreateOptions{FieldManager: ControllerName})
+	pod, err := c.kubeClient.CoreV1().Pods(at.Namespace).Create(ctx, NewPod(at), metav1.CreateOptions{FieldManager: ControllerName})
 	if apierrors.IsAlreadyExists(err) {
 		pod, err = c.kubeClient.CoreV1().Pods(at.Namespace).Get(ctx, podName(at), metav1.GetOptions{})
 		if err != nil {

@@ -22,17 +22,18 @@ import (
 // controller's, created at once by as many workers as the controller has, in protobuf and without a client
 // rate limit, by a client that does nothing else (no At to read, no status to write, no event). It prints
 // the lag from the start to each Pod's ADDED event, as the At benchmark does from the schedule. No
-// controller can start its Pods sooner than kube-apiserver accepts them; this is how soon that is here.
-func podFloor(ctx context.Context, config *rest.Config, count, workers int) error {
+// controller can start its Pods sooner than kube-apiserver accepts them; this is how soon that is here. It
+// returns the p99 of that lag.
+func podFloor(ctx context.Context, config *rest.Config, count, workers int) (time.Duration, error) {
 	config = withProtobuf(config)
 	config.QPS, config.Burst = -1, 0 // no client-side limit
 	kube, err := kubernetes.NewForConfig(config)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	ns, err := newNamespace(ctx, kube, "bench-floor-")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer deleteNamespace(kube, ns)
 
@@ -42,7 +43,7 @@ func podFloor(ctx context.Context, config *rest.Config, count, workers int) erro
 		return kube.CoreV1().Pods(ns).Watch(watchCtx, metav1.ListOptions{ResourceVersion: rv})
 	}, func(o runtime.Object) (string, bool) { return o.(*corev1.Pod).Name, true })
 	if err != nil {
-		return err
+		return 0, err
 	}
 
 	time.Sleep(time.Second) // let the namespace's creation settle
@@ -81,27 +82,20 @@ func podFloor(ctx context.Context, config *rest.Config, count, workers int) erro
 	wg.Wait()
 	select {
 	case err := <-errs:
-		return err
+		return 0, err
 	default:
 	}
 	for deadline := time.Now().Add(time.Minute); seen.count() < count; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("saw %d of %d Pods of the floor", seen.count(), count)
+			return 0, fmt.Errorf("saw %d of %d Pods of the floor", seen.count(), count)
 		}
 	}
 	cpuAfter, wall := proccpu.Take(pidDir), time.Since(start)
 	lags := seen.lagsSince(start)
 	fmt.Printf("\nFloor: %d Pods created at once by %d workers of a client that does nothing else\n", count, workers)
-	fmt.Printf("%-28s %6s %8s %8s %8s %8s\n", "lag from start to", "seen", "p50", "p90", "p99", "max")
 	// The create's answer is the earliest the Pod can be known to exist; the watch adds its delivery.
 	slices.Sort(answered)
-	for _, row := range []struct {
-		name string
-		lags []time.Duration
-	}{{"Pod create answered", answered}, {"Pod created (watch)", lags}} {
-		fmt.Printf("%-28s %6d %8s %8s %8s %8s\n", row.name, len(row.lags), fmtDur(percentile(row.lags, 0.5)),
-			fmtDur(percentile(row.lags, 0.9)), fmtDur(percentile(row.lags, 0.99)), fmtDur(percentile(row.lags, 1)))
-	}
+	printLags("lag from start to", []lagRow{{"Pod create answered", answered}, {"Pod created (watch)", lags}})
 	cpuAfter.Since(cpuBefore).Print(os.Stdout, "from the start until every Pod was seen", wall, count)
-	return nil
+	return percentile(lags, 0.99), nil
 }

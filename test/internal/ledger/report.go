@@ -59,7 +59,7 @@ func NewRow(scenario string, l *Ledger, lost int, fault string, informers []*Inf
 // PrintTable writes the rows as a table.
 func PrintTable(w io.Writer, rows []Row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tattempts\tacknowledged\tlost\tin doubt\tfailed\tfailed %\tfailed in fault\t401/403\tstart→ready s\trecover s\tinformer delay s\trelists\t")
+	fmt.Fprintln(tw, "scenario\tattempts\tacknowledged\tlost\tin doubt\tfailed\tfailed %\tfailed in fault\t401/403\tstart→ready s\trecover s\tinformer gap s\trelists\t")
 	for _, r := range rows {
 		pct := 0.0
 		if r.Attempts > 0 {
