@@ -23,9 +23,12 @@ import (
 )
 
 const (
-	// The loopback stand-ins of the Deployment's timings: a shutdown delay long enough for the aggregator to
-	// move its connections (it does so within a few requests), a short watch grace.
-	shutdownDelay      = "2s"
+	// The Deployment's shutdown delay (cnat-apiserver's default in aggregated mode): the aggregator's idle
+	// connections to a terminating replica that the delay leaves unused are closed by the server when it
+	// ends, racing with a request the aggregator may send on one at that instant (HTTP/1.1 has no way
+	// around it, see docs/operations.md); the longer the delay, the fewer such connections are left. A
+	// short watch grace: the informers resume their watches at once anyway.
+	shutdownDelay      = "10s"
 	watchTerminationGP = "3s"
 )
 

@@ -10,12 +10,7 @@ import (
 // connections over while it shuts down, and refuses (503, Retry-After) rather than mis-answers while it starts.
 func TestRollingRestart(t *testing.T) {
 	requireHandover(t)
-	d := newDeployment(t, 3)
-	d.waitReady(d.start("a"))
-	d.waitReady(d.start("b"))
-	d.register()
-	run := startLoad(t)
-	time.Sleep(phase(3*time.Second, 15*time.Second))
+	d, run := underLoad(t, "a", "b")
 
 	var slowest time.Duration
 	for range cycles() {
@@ -36,12 +31,7 @@ func TestRollingRestart(t *testing.T) {
 // TestCrashOfOneReplica kills one of two replicas (kill -9) under load: only the requests in flight on it
 // may fail; the survivor carries on.
 func TestCrashOfOneReplica(t *testing.T) {
-	d := newDeployment(t, 3)
-	d.waitReady(d.start("a"))
-	d.waitReady(d.start("b"))
-	d.register()
-	run := startLoad(t)
-	time.Sleep(phase(3*time.Second, 15*time.Second))
+	d, run := underLoad(t, "a", "b")
 
 	var slowest time.Duration
 	var kills []time.Time
@@ -66,11 +56,7 @@ func TestCrashOfOneReplica(t *testing.T) {
 // TestCrashOfTheOnlyReplica kills the only replica (kill -9) under load and starts it again: requests fail
 // while it is away, none is lost, and none is refused as anonymous once it is back.
 func TestCrashOfTheOnlyReplica(t *testing.T) {
-	d := newDeployment(t, 3)
-	d.waitReady(d.start("a"))
-	d.register()
-	run := startLoad(t)
-	time.Sleep(phase(3*time.Second, 15*time.Second))
+	d, run := underLoad(t, "a")
 
 	var slowest time.Duration
 	for range cycles() {

@@ -48,6 +48,20 @@ type loadRun struct {
 }
 
 // startLoad starts the informers (before any fault), then the writers and updaters.
+// underLoad starts a deployment on three etcd members with the named replicas, ready and registered, puts
+// the load on it and lets it run for a moment before the faults.
+func underLoad(t *testing.T, replicas ...string) (*deployment, *loadRun) {
+	t.Helper()
+	d := newDeployment(t, 3)
+	for _, name := range replicas {
+		d.waitReady(d.start(name))
+	}
+	d.register()
+	run := startLoad(t)
+	time.Sleep(phase(3*time.Second, 15*time.Second))
+	return d, run
+}
+
 func startLoad(t *testing.T) *loadRun {
 	t.Helper()
 	ns := namespace(t)

@@ -25,9 +25,7 @@ import (
 // controller can start its Pods sooner than kube-apiserver accepts them; this is how soon that is here. It
 // returns the p99 of that lag.
 func podFloor(ctx context.Context, config *rest.Config, count, workers int) (time.Duration, error) {
-	config = withProtobuf(config)
-	config.QPS, config.Burst = -1, 0 // no client-side limit
-	kube, err := kubernetes.NewForConfig(config)
+	kube, err := kubernetes.NewForConfig(floorConfig(config))
 	if err != nil {
 		return 0, err
 	}
@@ -48,47 +46,29 @@ func podFloor(ctx context.Context, config *rest.Config, count, workers int) (tim
 
 	time.Sleep(time.Second) // let the namespace's creation settle
 	cpuBefore, start := proccpu.Take(pidDir), time.Now()
-	names := make(chan int, count)
-	for i := 0; i < count; i++ {
-		names <- i
-	}
-	close(names)
 	var (
-		wg       sync.WaitGroup
 		mu       sync.Mutex
 		answered = make([]time.Duration, 0, count)
 	)
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range names {
-				pod := &corev1.Pod{
-					ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("floor-%04d", i), Labels: map[string]string{"bench": "floor"}},
-					Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
-						Containers: []corev1.Container{{Name: "at", Image: "busybox", Command: []string{"true"}}}},
-				}
-				if _, err := kube.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-					errs <- err
-					return
-				}
-				mu.Lock()
-				answered = append(answered, time.Since(start))
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return 0, err
-	default:
-	}
-	for deadline := time.Now().Add(time.Minute); seen.count() < count; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("saw %d of %d Pods of the floor", seen.count(), count)
+	err = eachIndex(count, workers, func(i int) error {
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("floor-%04d", i), Labels: map[string]string{"bench": "floor"}},
+			Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+				Containers: []corev1.Container{{Name: "at", Image: "busybox", Command: []string{"true"}}}},
 		}
+		if _, err := kube.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		mu.Lock()
+		answered = append(answered, time.Since(start))
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if err := seen.waitFor(count, "Pods of the floor"); err != nil {
+		return 0, err
 	}
 	cpuAfter, wall := proccpu.Take(pidDir), time.Since(start)
 	lags := seen.lagsSince(start)
@@ -98,4 +78,43 @@ func podFloor(ctx context.Context, config *rest.Config, count, workers int) (tim
 	printLags("lag from start to", []lagRow{{"Pod create answered", answered}, {"Pod created (watch)", lags}})
 	cpuAfter.Since(cpuBefore).Print(os.Stdout, "from the start until every Pod was seen", wall, count)
 	return percentile(lags, 0.99), nil
+}
+
+// floorConfig is config for a floor's client: protobuf, as cnat-controller speaks it, and no client-side
+// rate limit.
+func floorConfig(config *rest.Config) *rest.Config {
+	config = withProtobuf(config)
+	config.QPS, config.Burst = -1, 0
+	return config
+}
+
+// eachIndex calls do for 0…count-1 from workers goroutines at once and returns the first error (the other
+// workers finish what they took).
+func eachIndex(count, workers int, do func(i int) error) error {
+	indices := make(chan int, count)
+	for i := range count {
+		indices <- i
+	}
+	close(indices)
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range indices {
+				if err := do(i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,8 +26,7 @@ import (
 // follows them to their end as it does its own. The Ats are created beforehand, due in an hour, so that the
 // controller does not start them itself. It returns the p99 of the lag from the start to each At's Running.
 func runningFloor(ctx context.Context, config *rest.Config, count, workers int) (time.Duration, error) {
-	config = withProtobuf(config)
-	config.QPS, config.Burst = -1, 0 // no client-side limit
+	config = floorConfig(config)
 	kube, err := kubernetes.NewForConfig(config)
 	if err != nil {
 		return 0, err
@@ -63,42 +61,22 @@ func runningFloor(ctx context.Context, config *rest.Config, count, workers int) 
 	}
 
 	time.Sleep(time.Second) // let the creates' events settle
-	work := make(chan *v1beta1.At, len(list.Items))
-	for i := range list.Items {
-		work <- &list.Items[i]
-	}
-	close(work)
 	cpuBefore, start := proccpu.Take(pidDir), time.Now()
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for at := range work {
-				pod, err := kube.CoreV1().Pods(ns).Create(ctx, controller.NewPod(at), metav1.CreateOptions{FieldManager: controller.ControllerName})
-				if err != nil {
-					errs <- err
-					return
-				}
-				at.Status = *controller.RunningStatus(at, pod, controller.ReasonPodCreated)
-				if _, err := ats.CnatV1beta1().Ats(ns).UpdateStatus(ctx, at, metav1.UpdateOptions{FieldManager: controller.ControllerName}); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return 0, err
-	default:
-	}
-	for deadline := time.Now().Add(time.Minute); seen.count() < count; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("saw %d of %d Ats of the Running floor", seen.count(), count)
+	err = eachIndex(len(list.Items), workers, func(i int) error {
+		at := &list.Items[i]
+		pod, err := kube.CoreV1().Pods(ns).Create(ctx, controller.NewPod(at), metav1.CreateOptions{FieldManager: controller.ControllerName})
+		if err != nil {
+			return err
 		}
+		at.Status = *controller.RunningStatus(at, pod, controller.ReasonPodCreated)
+		_, err = ats.CnatV1beta1().Ats(ns).UpdateStatus(ctx, at, metav1.UpdateOptions{FieldManager: controller.ControllerName})
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if err := seen.waitFor(count, "Ats of the Running floor"); err != nil {
+		return 0, err
 	}
 	cpuAfter, wall := proccpu.Take(pidDir), time.Since(start)
 	lags := seen.lagsSince(start)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -64,4 +65,14 @@ func (s *seenTimes) lagsSince(start time.Time) []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return lagsOf(s.seen, start)
+}
+
+// waitFor waits up to a minute until count objects were seen.
+func (s *seenTimes) waitFor(count int, what string) error {
+	for deadline := time.Now().Add(time.Minute); s.count() < count; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("saw %d of %d %s", s.count(), count, what)
+		}
+	}
+	return nil
 }
