@@ -7,6 +7,7 @@ import (
 
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/authnready"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/filters"
+	"github.com/programming-kubernetes/cnat/pkg/apiserver/portsharing"
 )
 
 // applyAvailability makes the server ready only when it can authenticate the aggregator's requests, and
@@ -14,10 +15,14 @@ import (
 //   - /readyz/authentication-configuration fails, and requests are answered 503 with Retry-After, until the
 //     front-proxy configuration is loaded (package authnready says why it is not at once);
 //   - the TLS layer advertises the client CAs only once the front-proxy CA is among them;
-//   - from SIGTERM on, responses close HTTP/1.1 connections (filters.WithConnectionHandover).
+//   - from SIGTERM on, responses close HTTP/1.1 connections (filters.WithConnectionHandover);
+//   - with --permit-port-sharing, the listening socket leaves the port's group at SIGTERM (portsharing).
 //
 // Standalone there is no front-proxy configuration: the tracker is always ready.
-func applyAvailability(c *genericapiserver.Config, shutdownInitiated <-chan struct{}) {
+func applyAvailability(c *genericapiserver.Config, shutdownInitiated <-chan struct{}, portSharing bool) {
+	if portSharing && c.SecureServing != nil && c.SecureServing.Listener != nil {
+		c.SecureServing.Listener = portsharing.LeaveOnShutdown(c.SecureServing.Listener, shutdownInitiated)
+	}
 	tracker := authnready.NewTracker(c.Authentication.RequestHeaderConfig)
 	if c.SecureServing != nil {
 		c.SecureServing.ClientCA = tracker.ClientCA(c.SecureServing.ClientCA)

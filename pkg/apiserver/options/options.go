@@ -212,7 +212,7 @@ func (o *Options) Config(shutdownInitiated <-chan struct{}) (*apiserver.Config, 
 	if err := ro.ApplyTo(serverConfig); err != nil {
 		return nil, err
 	}
-	applyAvailability(&serverConfig.Config, shutdownInitiated)
+	applyAvailability(&serverConfig.Config, shutdownInitiated, ro.SecureServing.PermitPortSharing)
 	if !o.standalone {
 		// The aggregator's certificate, verified once per certificate and identity rather than per request.
 		auth := &serverConfig.Authentication
