@@ -224,8 +224,21 @@ func TestExistingPodIsAdoptedNotDuplicated(t *testing.T) {
 	if pods := f.podList(); len(pods) != 1 {
 		t.Fatalf("%d Pods, want the one that existed", len(pods))
 	}
-	if got := f.at("crashed"); got.Status.PodName != existing.Name {
+	if got := f.at("crashed"); got.Status.PodName != existing.Name ||
+		meta.FindStatusCondition(got.Status.Conditions, ConditionStarted).Reason != ReasonPodAdopted {
 		t.Errorf("status %+v", got.Status)
+	}
+
+	// Created by this run's first pass, synced again before the Pod cache saw it: its own, not adopted.
+	f = newFixture(t, []*v1beta1.At{at}, nil)
+	f.sync("ns/crashed")
+	f.sync("ns/crashed")
+	if pods := f.podList(); len(pods) != 1 {
+		t.Fatalf("%d Pods, want one", len(pods))
+	}
+	if got := f.at("crashed"); got.Status.Phase != v1beta1.AtRunning ||
+		meta.FindStatusCondition(got.Status.Conditions, ConditionStarted).Reason != ReasonPodCreated {
+		t.Errorf("status %+v, want Running with reason %s", got.Status, ReasonPodCreated)
 	}
 }
 

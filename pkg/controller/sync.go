@@ -72,19 +72,19 @@ func (c *Controller) syncPending(ctx context.Context, at *v1beta1.At) (time.Dura
 	if err != nil {
 		return 0, err
 	}
-	reason := ReasonPodAdopted
-	switch {
-	case pod == nil:
-		created, err := c.createPod(ctx, at)
+	if pod == nil {
+		existing, err := c.createPod(ctx, at)
 		if err != nil {
 			return 0, err
 		}
-		if created == nil {
+		if existing == nil {
 			c.createdPods.remember(at.UID)
 			return 0, nil // the status comes when the Pod's informer event requeues the At
 		}
-		pod = created // it existed already, unknown to the cache: adopted now
-	case c.createdPods.created(at.UID):
+		pod = existing // unknown to the cache yet: ours from the first pass, or an earlier run's
+	}
+	reason := ReasonPodAdopted
+	if c.createdPods.created(at.UID) {
 		reason = ReasonPodCreated
 	}
 	return 0, c.markRunning(ctx, at, pod, reason)
@@ -117,8 +117,8 @@ func (c *Controller) markRunning(ctx context.Context, at *v1beta1.At, pod *corev
 	return nil
 }
 
-// createPod creates the At's Pod. It returns nil when it created the Pod, and the Pod when one existed
-// already that the cache had not seen (created by an earlier attempt), to be adopted.
+// createPod creates the At's Pod. It returns nil when it created the Pod, and the Pod when one controlled by
+// the At existed already that the cache had not seen (made by this run's first pass or by an earlier run).
 func (c *Controller) createPod(ctx context.Context, at *v1beta1.At) (*corev1.Pod, error) {
 	pod, err := c.kubeClient.CoreV1().Pods(at.Namespace).Create(ctx, NewPod(at), metav1.CreateOptions{FieldManager: ControllerName})
 	if apierrors.IsAlreadyExists(err) {
