@@ -213,11 +213,6 @@ func (o *Options) Config(shutdownInitiated <-chan struct{}) (*apiserver.Config, 
 		return nil, err
 	}
 	applyAvailability(&serverConfig.Config, shutdownInitiated, ro.SecureServing.PermitPortSharing)
-	if !o.standalone {
-		// The aggregator's certificate, verified once per certificate and identity rather than per request.
-		auth := &serverConfig.Authentication
-		auth.Authenticator = authncache.New(auth.Authenticator, auth.RequestHeaderConfig, serverConfig.SecureServing.ClientCA)
-	}
 	if o.standalone {
 		if err := pki.ApplyAuthentication(&serverConfig.Authentication, serverConfig.SecureServing); err != nil {
 			return nil, err
@@ -238,6 +233,10 @@ func (o *Options) Config(shutdownInitiated <-chan struct{}) (*apiserver.Config, 
 		if err := o.standaloneAdmission.ApplyTo(&serverConfig.Config, initializers...); err != nil {
 			return nil, err
 		}
+	} else {
+		// The aggregator's certificate, verified once per certificate and identity rather than per request.
+		auth := &serverConfig.Authentication
+		auth.Authenticator = authncache.New(auth.Authenticator, auth.RequestHeaderConfig, serverConfig.SecureServing.ClientCA)
 	}
 	return &apiserver.Config{GenericConfig: serverConfig, Standalone: o.standalone}, nil
 }

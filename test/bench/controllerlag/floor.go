@@ -44,13 +44,11 @@ func podFloor(ctx context.Context, config *rest.Config, count, workers int) (tim
 		return 0, err
 	}
 
-	time.Sleep(time.Second) // let the namespace's creation settle
-	cpuBefore, start := proccpu.Take(pidDir), time.Now()
 	var (
 		mu       sync.Mutex
 		answered = make([]time.Duration, 0, count)
 	)
-	err = eachIndex(count, workers, func(i int) error {
+	b, err := runBurst(seen, count, workers, "Pods of the floor", func(i int, start time.Time) error {
 		pod := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("floor-%04d", i), Labels: map[string]string{"bench": "floor"}},
 			Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
@@ -67,17 +65,12 @@ func podFloor(ctx context.Context, config *rest.Config, count, workers int) (tim
 	if err != nil {
 		return 0, err
 	}
-	if err := seen.waitFor(count, "Pods of the floor"); err != nil {
-		return 0, err
-	}
-	cpuAfter, wall := proccpu.Take(pidDir), time.Since(start)
-	lags := seen.lagsSince(start)
 	fmt.Printf("\nFloor: %d Pods created at once by %d workers of a client that does nothing else\n", count, workers)
 	// The create's answer is the earliest the Pod can be known to exist; the watch adds its delivery.
 	slices.Sort(answered)
-	printLags("lag from start to", []lagRow{{"Pod create answered", answered}, {"Pod created (watch)", lags}})
-	cpuAfter.Since(cpuBefore).Print(os.Stdout, "from the start until every Pod was seen", wall, count)
-	return percentile(lags, 0.99), nil
+	printLags("lag from start to", []lagRow{{"Pod create answered", answered}, {"Pod created (watch)", b.lags}})
+	b.cpu.Print(os.Stdout, "from the start until every Pod was seen", b.wall, count)
+	return percentile(b.lags, 0.99), nil
 }
 
 // floorConfig is config for a floor's client: protobuf, as cnat-controller speaks it, and no client-side
@@ -86,6 +79,29 @@ func floorConfig(config *rest.Config) *rest.Config {
 	config = withProtobuf(config)
 	config.QPS, config.Burst = -1, 0
 	return config
+}
+
+// burst is what a floor's burst took: each object's lag from its start until seen (sorted), the wall time
+// until the last was seen, and the CPU each process spent meanwhile.
+type burst struct {
+	lags []time.Duration
+	wall time.Duration
+	cpu  proccpu.Snapshot
+}
+
+// runBurst lets what the floor set up settle for a second, then calls do for 0…count-1 from workers at once
+// and waits until seen has count objects (what names them in an error). Both floors measure the same way.
+func runBurst(seen *seenTimes, count, workers int, what string, do func(i int, start time.Time) error) (*burst, error) {
+	time.Sleep(time.Second)
+	cpuBefore, start := proccpu.Take(pidDir), time.Now()
+	if err := eachIndex(count, workers, func(i int) error { return do(i, start) }); err != nil {
+		return nil, err
+	}
+	if err := seen.waitFor(count, what); err != nil {
+		return nil, err
+	}
+	cpuAfter, wall := proccpu.Take(pidDir), time.Since(start)
+	return &burst{lags: seen.lagsSince(start), wall: wall, cpu: cpuAfter.Since(cpuBefore)}, nil
 }
 
 // eachIndex calls do for 0…count-1 from workers goroutines at once and returns the first error (the other

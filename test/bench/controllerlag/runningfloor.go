@@ -15,7 +15,6 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/controller"
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
-	"github.com/programming-kubernetes/cnat/test/bench/internal/proccpu"
 )
 
 // runningFloor measures the floor under the At Running lag: the least work that makes an At Running, done
@@ -60,9 +59,10 @@ func runningFloor(ctx context.Context, config *rest.Config, count, workers int) 
 		return 0, err
 	}
 
-	time.Sleep(time.Second) // let the creates' events settle
-	cpuBefore, start := proccpu.Take(pidDir), time.Now()
-	err = eachIndex(len(list.Items), workers, func(i int) error {
+	if len(list.Items) != count {
+		return 0, fmt.Errorf("listed %d of the %d Ats of the Running floor", len(list.Items), count)
+	}
+	b, err := runBurst(seen, count, workers, "Ats of the Running floor", func(i int, _ time.Time) error {
 		at := &list.Items[i]
 		pod, err := kube.CoreV1().Pods(ns).Create(ctx, controller.NewPod(at), metav1.CreateOptions{FieldManager: controller.ControllerName})
 		if err != nil {
@@ -75,13 +75,8 @@ func runningFloor(ctx context.Context, config *rest.Config, count, workers int) 
 	if err != nil {
 		return 0, err
 	}
-	if err := seen.waitFor(count, "Ats of the Running floor"); err != nil {
-		return 0, err
-	}
-	cpuAfter, wall := proccpu.Take(pidDir), time.Since(start)
-	lags := seen.lagsSince(start)
 	fmt.Printf("\nRunning floor: %d Ats made Running at once (their Pod created, their status written) by %d workers of a client that does nothing else\n", count, workers)
-	printLags("lag from start to", []lagRow{{"At Running (watch)", lags}})
-	cpuAfter.Since(cpuBefore).Print(os.Stdout, "from the start until every At was seen Running", wall, count)
-	return percentile(lags, 0.99), nil
+	printLags("lag from start to", []lagRow{{"At Running (watch)", b.lags}})
+	b.cpu.Print(os.Stdout, "from the start until every At was seen Running", b.wall, count)
+	return percentile(b.lags, 0.99), nil
 }

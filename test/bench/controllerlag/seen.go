@@ -69,10 +69,9 @@ func (s *seenTimes) lagsSince(start time.Time) []time.Duration {
 
 // waitFor waits up to a minute until count objects were seen.
 func (s *seenTimes) waitFor(count int, what string) error {
-	for deadline := time.Now().Add(time.Minute); s.count() < count; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("saw %d of %d %s", s.count(), count, what)
-		}
+	waitUntil(time.Now().Add(time.Minute), func() bool { return s.count() >= count })
+	if n := s.count(); n < count {
+		return fmt.Errorf("saw %d of %d %s", n, count, what)
 	}
 	return nil
 }
