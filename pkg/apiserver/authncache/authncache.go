@@ -13,9 +13,11 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"hash"
 	"net/http"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/cache"
@@ -32,6 +34,12 @@ const (
 	TTL = 10 * time.Second
 	// size bounds the cache: one entry per certificate and identity it forwards.
 	size = 4096
+	// caRecheck is how often the CA bundles and allowed names that results depend on are read and hashed
+	// again. Per request, that was most of what the cache itself cost (the union of client CA and front-proxy
+	// CA copies its PEM on each read; hashing a few KiB): 2.3–2.8 % of cnat-apiserver's CPU on a create
+	// (docs/performance.md). A rotated CA makes every entry a miss at most this much later than
+	// k8s.io/apiserver has loaded it (itself seconds to a minute: a ConfigMap watch, a file poll).
+	caRecheck = time.Second
 )
 
 // New wraps authn: a request with a client certificate that authn took for someone other than anonymous is
@@ -52,6 +60,13 @@ type cachingAuthenticator struct {
 	clientCA      dynamiccertificates.CAContentProvider
 	cache         *cache.LRUExpireCache
 	now           func() time.Time
+	trust         atomic.Pointer[trustDigest]
+}
+
+// trustDigest is a digest of what a certificate was verified against, as read at a time.
+type trustDigest struct {
+	at  time.Time
+	sum [sha256.Size]byte
 }
 
 func (c *cachingAuthenticator) AuthenticateRequest(req *http.Request) (*authenticator.Response, bool, error) {
@@ -78,23 +93,11 @@ func (c *cachingAuthenticator) AuthenticateRequest(req *http.Request) (*authenti
 // was checked against (a rotation makes every entry a miss), and the identity headers it vouches for.
 func (c *cachingAuthenticator) key(req *http.Request, leaf *x509.Certificate) string {
 	h := sha256.New()
-	write := func(parts ...string) {
-		for _, p := range parts {
-			h.Write([]byte(p))
-			h.Write([]byte{0})
-		}
-	}
+	write := func(parts ...string) { writeParts(h, parts...) }
 	h.Write(leaf.Raw)
-	if c.clientCA != nil {
-		h.Write(c.clientCA.CurrentCABundleContent())
-	}
-	write("|")
+	trust := c.trustSum()
+	h.Write(trust[:])
 	if rh := c.requestHeader; rh != nil {
-		if rh.CAContentProvider != nil {
-			h.Write(rh.CAContentProvider.CurrentCABundleContent())
-		}
-		write("|")
-		write(values(rh.AllowedClientNames)...)
 		for _, names := range []headerrequest.StringSliceProvider{rh.UsernameHeaders, rh.UIDHeaders, rh.GroupHeaders} {
 			for _, name := range values(names) {
 				write(name)
@@ -114,6 +117,40 @@ func (c *cachingAuthenticator) key(req *http.Request, leaf *x509.Certificate) st
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// trustSum is the digest of the client CA, the front-proxy CA and the names it allows, read again when the
+// last reading is caRecheck old.
+func (c *cachingAuthenticator) trustSum() [sha256.Size]byte {
+	now := c.now()
+	if last := c.trust.Load(); last != nil && now.Sub(last.at) < caRecheck && !now.Before(last.at) {
+		return last.sum
+	}
+	h := sha256.New()
+	write := func(parts ...string) { writeParts(h, parts...) }
+	if c.clientCA != nil {
+		h.Write(c.clientCA.CurrentCABundleContent())
+	}
+	write("|")
+	if rh := c.requestHeader; rh != nil {
+		if rh.CAContentProvider != nil {
+			h.Write(rh.CAContentProvider.CurrentCABundleContent())
+		}
+		write("|")
+		write(values(rh.AllowedClientNames)...)
+	}
+	digest := &trustDigest{at: now}
+	h.Sum(digest.sum[:0])
+	c.trust.Store(digest)
+	return digest.sum
+}
+
+// writeParts writes each part to h, NUL-terminated, so that no two lists of parts write the same bytes.
+func writeParts(h hash.Hash, parts ...string) {
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
 }
 
 // clearHeaders removes the identity headers, as the front-proxy authenticator does once it has read them:

@@ -169,6 +169,63 @@ func TestCacheExpiry(t *testing.T) {
 	}
 }
 
+// A rotated CA, or a changed list of allowed front-proxy names, makes every entry a miss once the trust is
+// read again: at most caRecheck after the change.
+func TestTrustChangeMakesEntriesMiss(t *testing.T) {
+	ca, caKey := certificate(t, "ca", nil, nil, time.Now().Add(24*time.Hour))
+	proxy, _ := certificate(t, "front-proxy-client", ca, caKey, time.Now().Add(24*time.Hour))
+	calls := 0
+	always := authenticator.RequestFunc(func(*http.Request) (*authenticator.Response, bool, error) {
+		calls++
+		return &authenticator.Response{User: &userInfo{"alice"}}, true, nil
+	})
+	frontProxyCA := &changingCA{content: []byte("first CA")}
+	allowed := &changingNames{names: []string{"front-proxy-client"}}
+	requestHeader := &authenticatorfactory.RequestHeaderConfig{CAContentProvider: frontProxyCA, AllowedClientNames: allowed}
+	cached := New(always, requestHeader, nil).(*cachingAuthenticator)
+	clock := time.Now()
+	cached.now = func() time.Time { return clock }
+	authenticate := func(wantCalls int, why string) {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{proxy}}
+		if _, _, err := cached.AuthenticateRequest(req); err != nil {
+			t.Fatal(err)
+		}
+		if calls != wantCalls {
+			t.Errorf("%s: the real authenticator ran %d times, want %d", why, calls, wantCalls)
+		}
+	}
+
+	authenticate(1, "first request")
+	authenticate(1, "same certificate, same trust")
+	frontProxyCA.content = []byte("rotated CA")
+	clock = clock.Add(caRecheck / 2)
+	authenticate(1, "CA rotated, trust not read again yet")
+	clock = clock.Add(caRecheck / 2)
+	authenticate(2, "CA rotated, trust read again")
+	authenticate(2, "cached under the rotated CA")
+	allowed.names = []string{"another-proxy"}
+	clock = clock.Add(caRecheck)
+	authenticate(3, "allowed names changed")
+	clock = clock.Add(-time.Hour) // a clock set back reads the trust again rather than trusting an old reading
+	frontProxyCA.content = []byte("third CA")
+	authenticate(4, "clock set back")
+}
+
+// changingCA is a CA bundle the test changes.
+type changingCA struct{ content []byte }
+
+func (c *changingCA) Name() string                              { return "changing" }
+func (c *changingCA) CurrentCABundleContent() []byte            { return c.content }
+func (c *changingCA) VerifyOptions() (x509.VerifyOptions, bool) { return x509.VerifyOptions{}, false }
+func (c *changingCA) AddListener(dynamiccertificates.Listener)  {}
+
+// changingNames is a list of names the test changes.
+type changingNames struct{ names []string }
+
+func (c *changingNames) Value() []string { return c.names }
+
 type userInfo struct{ name string }
 
 func (u *userInfo) GetName() string               { return u.name }
