@@ -11,8 +11,9 @@ export CP_RUN_DIR="${ROOT}/_output/bench"
 trap '"${ROOT}/hack/local-down.sh" >/dev/null 2>&1 || true' EXIT
 # Visible: the first build of the control plane takes minutes and says how far it is.
 "${ROOT}/hack/build-control-plane.sh"
-# With the null backend (hack/lib/nullbackend.sh): apiserverload compares cnat with it.
-CP_NULL_BACKEND=true "${ROOT}/hack/local-up.sh" >/dev/null
+# With the null backend (hack/lib/nullbackend.sh) and k8s.io/sample-apiserver (hack/lib/sampleapiserver.sh):
+# apiserverload compares cnat with them.
+CP_NULL_BACKEND=true CP_SAMPLE_APISERVER=true "${ROOT}/hack/local-up.sh" >/dev/null
 # shellcheck source=/dev/null
 source "${CP_RUN_DIR}/env"
 

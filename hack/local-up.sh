@@ -3,7 +3,8 @@
 # kube-scheduler; one simulated node run by kwok) on loopback with free ports,
 # cnat-apiserver in aggregated mode registered through its APIServices, and
 # cnat-controller (hack/lib/cnat.sh). With CP_NULL_BACKEND=true, also the
-# benchmarks' null backend, aggregated too (hack/lib/nullbackend.sh).
+# benchmarks' null backend, aggregated too (hack/lib/nullbackend.sh); with
+# CP_SAMPLE_APISERVER=true, k8s.io/sample-apiserver (hack/lib/sampleapiserver.sh).
 # The processes keep running in the background; stop them with
 # hack/local-down.sh. State, logs and certificates: _output/local-up/.
 #
@@ -22,6 +23,8 @@ source "${REPO_ROOT}/hack/lib/control-plane.sh"
 source "${REPO_ROOT}/hack/lib/cnat.sh"
 # shellcheck source=hack/lib/nullbackend.sh
 source "${REPO_ROOT}/hack/lib/nullbackend.sh"
+# shellcheck source=hack/lib/sampleapiserver.sh
+source "${REPO_ROOT}/hack/lib/sampleapiserver.sh"
 
 print_usage_hint() {
   cat <<EOM
@@ -64,6 +67,9 @@ cnat_start
 cnat_start_controller
 if [[ "${CP_NULL_BACKEND:-false}" == true ]]; then
   nullbackend_start
+fi
+if [[ "${CP_SAMPLE_APISERVER:-false}" == true ]]; then
+  sampleapiserver_start
 fi
 cp_write_env
 started=true

@@ -27,6 +27,10 @@ const (
 	cnatAggJSON   = "cnat-agg-json"
 	cnatAggProto  = "cnat-agg-proto"
 	cnatDirect    = "cnat-direct"
+	// k8s.io/sample-apiserver's Flunders through the aggregator, in JSON (it advertises protobuf, and cannot
+	// serve it): what the generic server's request path costs without cnat's code.
+	sampleComponent = "sample-apiserver"
+	sampleAggJSON   = "sample-agg-json"
 )
 
 // backend is one way of storing Ats.
@@ -70,6 +74,10 @@ func allBackends(o options, base *rest.Config, dyn dynamic.Interface, etcd *clie
 		)
 	} else {
 		fmt.Fprintln(os.Stderr, "no null backend (NULL_BACKEND_URL, --null-url): its backends are left out")
+	}
+	if o.sample {
+		backends = append(backends, backend{name: sampleAggJSON, component: sampleComponent,
+			newStore: func(ns string, n int) atstore.Store { return atstore.NewFlunders(dyn, ns, n) }})
 	}
 	if o.backends == "" {
 		return backends, nil

@@ -21,7 +21,7 @@ type cpuCost struct {
 }
 
 // columns are the processes shown, in order; the rest (kube-controller-manager, cnat-controller) are in "all".
-var columns = []string{"kube-apiserver", "cnat-apiserver", nullComponent, "etcd", proccpu.Self}
+var columns = []string{"kube-apiserver", "cnat-apiserver", nullComponent, sampleComponent, "etcd", proccpu.Self}
 
 func (c cpuCosts) add(workload, backend string, used proccpu.Snapshot, ops int) {
 	if c[workload] == nil {

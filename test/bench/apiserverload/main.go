@@ -1,6 +1,7 @@
 // Command apiserverload compares cnat-apiserver with the same At as a CustomResourceDefinition of
-// kube-apiserver (the peer), with etcd alone (the floor) and with the null backend (the ceiling of any
-// aggregated server: discovery and a map, test/bench/nullbackend), on one local control plane
+// kube-apiserver (the peer), with etcd alone (the floor), with the null backend (the ceiling of any
+// aggregated server: discovery and a map, test/bench/nullbackend) and with k8s.io/sample-apiserver (the
+// reference aggregated server of the k8s.io/apiserver cnat is built on), on one local control plane
 // (hack/local-up.sh), in one run: create, get, list, update, delete with concurrent workers, watch fan-out,
 // CPU per operation by process, and memory. It prints tables, the issue's targets among them; run it through
 // `make bench` (hack/bench.sh).
@@ -33,12 +34,14 @@ import (
 
 type options struct {
 	kubeconfig, cnatURL, nullURL, etcdURL, runDir string
+	sample                                        bool
 	backends                                      string
 	workers, small, objects                       int
 	smallLists, largeLists                        int
 	watchers, watchEvents                         int
 	profileDir, profileBackends, profileServers   string
 	profileSeconds                                int
+	cpuRounds, cpuChunk                           int
 }
 
 func main() {
@@ -46,9 +49,10 @@ func main() {
 	flag.StringVar(&o.kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "admin kubeconfig of the control plane")
 	flag.StringVar(&o.cnatURL, "cnat-url", os.Getenv("CNAT_APISERVER_URL"), "cnat-apiserver's own URL, for the direct client")
 	flag.StringVar(&o.nullURL, "null-url", os.Getenv("NULL_BACKEND_URL"), "the null backend's own URL, for its direct client; without it, no null backend")
+	flag.BoolVar(&o.sample, "sample-apiserver", os.Getenv("SAMPLE_APISERVER_URL") != "", "measure k8s.io/sample-apiserver's Flunders too (the generic server's path without cnat's code; CP_SAMPLE_APISERVER=true of local-up)")
 	flag.StringVar(&o.etcdURL, "etcd-url", os.Getenv("CP_ETCD_URL"), "the control plane's etcd, for the floor")
 	flag.StringVar(&o.runDir, "run-dir", os.Getenv("CP_RUN_DIR"), "local-up's run dir (pid files, for CPU and memory)")
-	flag.StringVar(&o.backends, "backends", "", "comma-separated backends to run (default all: crd, etcd, cnat-agg-json, cnat-agg-proto, cnat-direct, null-agg-json, null-agg-proto, null-direct)")
+	flag.StringVar(&o.backends, "backends", "", "comma-separated backends to run (default all: crd, etcd, cnat-agg-json, cnat-agg-proto, cnat-direct, null-agg-json, null-agg-proto, null-direct, sample-agg-json)")
 	flag.IntVar(&o.workers, "workers", 16, "concurrent clients per workload")
 	flag.IntVar(&o.small, "small", 2000, "objects of the first list (and of get and update)")
 	flag.IntVar(&o.objects, "objects", 10000, "objects of the second list (and of delete, and for memory)")
@@ -56,6 +60,8 @@ func main() {
 	flag.IntVar(&o.largeLists, "large-lists", 32, "lists of the large namespace")
 	flag.IntVar(&o.watchers, "watchers", 100, "watchers of the fan-out")
 	flag.IntVar(&o.watchEvents, "watch-events", 500, "objects created while the watchers watch")
+	flag.IntVar(&o.cpuRounds, "cpu-rounds", 8, "rounds of the alternating CPU measurement of the CPU targets (0: none, the targets from the workloads)")
+	flag.IntVar(&o.cpuChunk, "cpu-chunk", 250, "calls per backend and verb in each round of the alternating CPU measurement")
 	flag.StringVar(&o.profileDir, "cpu-profile-dir", "", "if set, CPU profiles during the create of the last objects and the large list")
 	flag.IntVar(&o.profileSeconds, "cpu-profile-seconds", 10, "length of each CPU profile")
 	flag.StringVar(&o.profileBackends, "profile-backends", cnatDirect, "comma-separated backends whose workloads are profiled")
@@ -74,6 +80,9 @@ func run(ctx context.Context, o options) error {
 	}
 	base.QPS, base.Burst = -1, 0
 	base.Timeout = 2 * time.Minute
+	// Once each: sample-apiserver's v1alpha1 Flunder (its storage version, measured without conversion)
+	// warns that it is deprecated on every call.
+	base.WarningHandler = rest.NewWarningWriter(os.Stderr, rest.WarningWriterOptions{Deduplicate: true})
 	kube := kubernetes.NewForConfigOrDie(base)
 	dyn := dynamic.NewForConfigOrDie(base)
 	if err := atstore.InstallCRD(ctx, dyn); err != nil {
@@ -117,11 +126,18 @@ func run(ctx context.Context, o options) error {
 	start := time.Now()
 	// Namespaces of this run only: an earlier run on the same control plane may have left objects behind.
 	run := strconv.FormatInt(start.Unix(), 36)
+	createNamespace := func(ns string) error {
+		_, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+		if apierrors.IsAlreadyExists(err) {
+			return nil
+		}
+		return err
+	}
 	for i, b := range backends {
 		names[i] = b.name
 		namespace := "bench-" + b.name + "-" + run
-		for _, ns := range []string{namespace, namespace + "-watch"} {
-			if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		for _, ns := range []string{namespace, namespace + "-watch", namespace + "-cpu"} {
+			if err := createNamespace(ns); err != nil {
 				return err
 			}
 		}
@@ -176,6 +192,13 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
+	fmt.Fprintf(os.Stderr, "%s: the CPU targets' backends, alternating\n", time.Since(start).Round(time.Second))
+	alternating, err := measureAlternating(ctx, backends, func(b backend) string { return "bench-" + b.name + "-" + run + "-cpu" },
+		o.workers, o.cpuRounds, o.cpuChunk, o.pidDir())
+	if err != nil {
+		return err
+	}
+
 	fmt.Printf("%d workers, %d objects (lists of %d and %d), %d watchers × %d events, in %s\n\n",
 		o.workers, o.objects, o.small, o.objects, o.watchers, o.watchEvents, time.Since(start).Round(time.Second))
 	printTable(os.Stdout, workloads, names, results)
@@ -195,7 +218,14 @@ func run(ctx context.Context, o options) error {
 	fmt.Println()
 	printProxyCost(os.Stdout, workloads, cpu)
 	fmt.Println()
-	printTargets(os.Stdout, evaluateTargets(results, cpu))
+	targetCPU := sequentialRatio(cpu)
+	if alternating.measured() {
+		alternating.print(os.Stdout)
+		fmt.Println()
+		targetCPU = alternating.ratio
+		fmt.Println("(the CPU targets below: from the alternating rounds)")
+	}
+	printTargets(os.Stdout, evaluateTargets(results, targetCPU))
 	return nil
 }
 

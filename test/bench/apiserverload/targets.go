@@ -41,16 +41,27 @@ func (t target) verdict() string {
 	}
 }
 
+// cpuRatio is cnat-apiserver's CPU per call on a backend ÷ kube-apiserver's for the CRD, false if either
+// was not measured.
+type cpuRatio func(verb, backend string) (float64, bool)
+
+// sequentialRatio is cpuRatio from the workloads run one backend after the other.
+func sequentialRatio(cpu cpuCosts) cpuRatio {
+	return func(verb, backend string) (float64, bool) {
+		crd, crdOK := cpu.perCall(verb, peer, "kube-apiserver")
+		cnat, cnatOK := cpu.perCall(verb, backend, "cnat-apiserver")
+		return quotient(cnat, crd, cnatOK && crdOK)
+	}
+}
+
 // evaluateTargets computes every target from the run's throughput and CPU figures.
-func evaluateTargets(results map[string]map[string]workload.Result, cpu cpuCosts) []target {
+func evaluateTargets(results map[string]map[string]workload.Result, cpu cpuRatio) []target {
 	var targets []target
 	for _, verb := range targetVerbs {
-		crd, crdOK := cpu.perCall(verb, peer, "kube-apiserver")
 		for _, backend := range targetBackends {
-			cnat, cnatOK := cpu.perCall(verb, backend, "cnat-apiserver")
 			t := target{what: "CPU per call: cnat-apiserver ÷ kube-apiserver for the CRD", workload: verb, backend: backend,
 				limit: maxCPUOfCRD, atMost: true}
-			t.measured, t.known = quotient(cnat, crd, cnatOK && crdOK)
+			t.measured, t.known = cpu(verb, backend)
 			targets = append(targets, t)
 		}
 	}

@@ -32,7 +32,7 @@ func TestEvaluateTargets(t *testing.T) {
 	cpu.add("create", cnatAggProto, proccpu.Snapshot{"cnat-apiserver": 600 * time.Millisecond}, 1000)
 
 	got := map[string]string{}
-	for _, target := range evaluateTargets(results, cpu) {
+	for _, target := range evaluateTargets(results, sequentialRatio(cpu)) {
 		key := target.what[:3] + " " + target.workload + " " + target.backend
 		got[key] = format(target.measured, target.known) + " " + target.verdict()
 	}
@@ -57,7 +57,7 @@ func TestEvaluateTargets(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	printTargets(&out, evaluateTargets(results, cpu))
+	printTargets(&out, evaluateTargets(results, sequentialRatio(cpu)))
 	if !strings.Contains(out.String(), "met: 4 of the 8 measured in this run (16 in all)") {
 		t.Errorf("summary line missing or wrong:\n%s", out.String())
 	}
@@ -92,4 +92,33 @@ func TestProxyCostAndCeiling(t *testing.T) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// The alternating measurement's ratio is over all rounds; the spread is the lowest and highest round.
+func TestAlternatingRatioAndSpread(t *testing.T) {
+	m := alternatingCPU{rounds: 2, chunk: 100, total: cpuCosts{}, ratios: map[string]map[string][]float64{},
+		process: map[string]string{peer: "kube-apiserver", cnatAggProto: "cnat-apiserver"}}
+	// Round 1: CRD 1000 µs, cnat 400 (0.40); round 2: CRD 1000, cnat 600 (0.60). Over both: 0.50.
+	m.total.add("create", peer, proccpu.Snapshot{"kube-apiserver": 200 * time.Millisecond}, 200)
+	m.total.add("create", cnatAggProto, proccpu.Snapshot{"cnat-apiserver": 100 * time.Millisecond, "kube-apiserver": time.Second}, 200)
+	m.ratios["create"] = map[string][]float64{cnatAggProto: {0.6, 0.4}}
+	if r, ok := m.ratio("create", cnatAggProto); !ok || format(r, ok) != "0.50" {
+		t.Errorf("ratio %v %t, want 0.50 (cnat-apiserver's CPU, not kube-apiserver's proxying)", r, ok)
+	}
+	if _, ok := m.ratio("get", cnatAggProto); ok {
+		t.Error("a ratio for a verb that was not measured")
+	}
+	var out bytes.Buffer
+	m.print(&out)
+	hopRow := false // kube-apiserver's table: 1000 serving the CRD, 5000 proxying cnat
+	for _, line := range strings.Split(out.String(), "\n") {
+		hopRow = hopRow || strings.Join(strings.Fields(line), " ") == "create 1000 5000"
+	}
+	if !strings.Contains(out.String(), "500  0.50 (0.40–0.60)") || !strings.Contains(out.String(), "create  1000") || !hopRow {
+		t.Errorf("table:\n%s", out.String())
+	}
+	targets := evaluateTargets(nil, m.ratio)
+	if targets[1].backend != cnatAggProto || targets[1].verdict() != "met" {
+		t.Errorf("CPU target from the alternating rounds: %+v", targets[1])
+	}
 }

@@ -119,19 +119,15 @@ func established(crd *unstructured.Unstructured) bool {
 	return false
 }
 
-// CRD is the peer: the CRD At through the dynamic client (JSON: custom resources have no protobuf).
-type CRD struct {
-	ats  dynamic.ResourceInterface
-	last []*unstructured.Unstructured
+// NewCRD is the peer's store of objects [0, objects) of namespace: the CRD At through the dynamic client
+// (JSON: custom resources have no protobuf).
+func NewCRD(client dynamic.Interface, namespace string, objects int) *Dynamic {
+	return NewDynamic(client, CRDResource, crdAt, namespace, objects)
 }
 
-// NewCRD is the store of objects [0, objects) of namespace.
-func NewCRD(client dynamic.Interface, namespace string, objects int) *CRD {
-	return &CRD{ats: client.Resource(CRDResource).Namespace(namespace), last: make([]*unstructured.Unstructured, objects)}
-}
-
-func (s *CRD) Create(ctx context.Context, i int) error {
-	at := &unstructured.Unstructured{Object: map[string]any{
+// crdAt is object i as the CRD At: the At of the aggregated stores, field for field.
+func crdAt(i int) map[string]any {
+	return map[string]any{
 		"apiVersion": CRDResource.GroupVersion().String(),
 		"kind":       "At",
 		"metadata":   map[string]any{"name": ObjectName(i), "labels": map[string]any{"bench": "true"}},
@@ -140,50 +136,5 @@ func (s *CRD) Create(ctx context.Context, i int) error {
 			"command":  []any{"echo", "hello", strconv.Itoa(i)},
 			"image":    "busybox:1.36",
 		},
-	}}
-	created, err := s.ats.Create(ctx, at, metav1.CreateOptions{})
-	s.last[i] = created
-	return err
-}
-
-func (s *CRD) Get(ctx context.Context, i int) error {
-	_, err := s.ats.Get(ctx, ObjectName(i), metav1.GetOptions{})
-	return err
-}
-
-func (s *CRD) List(ctx context.Context) (int, error) {
-	list, err := s.ats.List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return 0, err
 	}
-	return len(list.Items), nil
-}
-
-func (s *CRD) Update(ctx context.Context, i int) error {
-	at := s.last[i].DeepCopy()
-	labels := at.GetLabels()
-	labels["updated"] = strconv.FormatInt(time.Now().UnixNano(), 10)
-	at.SetLabels(labels)
-	updated, err := s.ats.Update(ctx, at, metav1.UpdateOptions{})
-	if err == nil {
-		s.last[i] = updated
-	}
-	return err
-}
-
-func (s *CRD) Delete(ctx context.Context, i int) error {
-	return s.ats.Delete(ctx, ObjectName(i), metav1.DeleteOptions{})
-}
-
-// Watch starts at the namespace's current resourceVersion, as Cnat's does.
-func (s *CRD) Watch(ctx context.Context) (<-chan struct{}, error) {
-	list, err := s.ats.List(ctx, metav1.ListOptions{Limit: 1})
-	if err != nil {
-		return nil, err
-	}
-	w, err := s.ats.Watch(ctx, metav1.ListOptions{ResourceVersion: list.GetResourceVersion()})
-	if err != nil {
-		return nil, err
-	}
-	return countAdded(ctx, w), nil
 }

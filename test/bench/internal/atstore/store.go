@@ -1,7 +1,8 @@
 // Package atstore is what the benchmarks ask of a backend that keeps Ats: object i of one namespace
 // (bench-<i>), the whole namespace, and its new objects as a watch sees them. Its stores are the aggregated
 // At through the generated clientset (cnat-apiserver, or any server that serves the At kind in a group of
-// its own) and the same At as a CustomResourceDefinition of kube-apiserver.
+// its own), the same At as a CustomResourceDefinition of kube-apiserver, and, as a reference,
+// k8s.io/sample-apiserver's Flunders (any resource, through the dynamic client).
 package atstore
 
 import (
