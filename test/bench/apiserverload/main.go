@@ -133,9 +133,10 @@ func run(ctx context.Context, o options) error {
 		}
 		return err
 	}
+	namespaceOf := func(b backend) string { return "bench-" + b.name + "-" + run }
 	for i, b := range backends {
 		names[i] = b.name
-		namespace := "bench-" + b.name + "-" + run
+		namespace := namespaceOf(b)
 		for _, ns := range []string{namespace, namespace + "-watch", namespace + "-cpu"} {
 			if err := createNamespace(ns); err != nil {
 				return err
@@ -193,7 +194,7 @@ func run(ctx context.Context, o options) error {
 	}
 
 	fmt.Fprintf(os.Stderr, "%s: the CPU targets' backends, alternating\n", time.Since(start).Round(time.Second))
-	alternating, err := measureAlternating(ctx, backends, func(b backend) string { return "bench-" + b.name + "-" + run + "-cpu" },
+	alternating, err := measureAlternating(ctx, backends, func(b backend) string { return namespaceOf(b) + "-cpu" },
 		o.workers, o.cpuRounds, o.cpuChunk, o.pidDir())
 	if err != nil {
 		return err
