@@ -25,6 +25,9 @@ const (
 	deployEtcdClientSecret = "cnat-etcd-client"
 )
 
+// envRef is a reference to an environment variable in a container's args, $(NAME), as the kubelet expands it.
+var envRef = regexp.MustCompile(`\$\(([A-Z_]+)\)`)
+
 // etcdDeployment is what the rendered objects say about etcd, for checking the certificates against it.
 type etcdDeployment struct {
 	sts, apiserver                    *unstructured.Unstructured
@@ -118,7 +121,7 @@ func checkEtcdWiring(t *testing.T, objs []*unstructured.Unstructured) etcdDeploy
 	}
 	fromConfigMap := configMapEnv(t, objs, container)
 	for _, arg := range args {
-		for _, ref := range regexp.MustCompile(`\$\(([A-Z_]+)\)`).FindAllStringSubmatch(arg, -1) {
+		for _, ref := range envRef.FindAllStringSubmatch(arg, -1) {
 			if _, ok := fromConfigMap[ref[1]]; !ok && ref[1] != "POD_NAME" {
 				t.Errorf("etcd's arg %s uses $(%s), which is neither POD_NAME nor from the ConfigMap", arg, ref[1])
 			}
@@ -136,7 +139,7 @@ func checkEtcdWiring(t *testing.T, objs []*unstructured.Unstructured) etcdDeploy
 	// State and token come from the ConfigMap (a member replacement changes it, not the Pod template): a
 	// fresh install bootstraps a new cluster.
 	expandEnv := func(v string) string {
-		return regexp.MustCompile(`\$\(([A-Z_]+)\)`).ReplaceAllStringFunc(v, func(ref string) string {
+		return envRef.ReplaceAllStringFunc(v, func(ref string) string {
 			return fromConfigMap[ref[2:len(ref)-1]]
 		})
 	}

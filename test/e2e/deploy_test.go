@@ -309,7 +309,6 @@ func checkDeployWiring(t *testing.T, objs []*unstructured.Unstructured) etcdDepl
 	if sa, _, _ := unstructured.NestedString(deploy.Object, "spec", "template", "spec", "serviceAccountName"); sa != "cnat-apiserver" {
 		t.Errorf("the Pods run as ServiceAccount %q, want cnat-apiserver (the RBAC's)", sa)
 	}
-	findObject(t, objs, "ServiceAccount", "cnat-apiserver")
 	checkSecretFile(t, deploy, container, "tls-cert-file", deployServingSecret, "tls.crt")
 	checkSecretFile(t, deploy, container, "tls-private-key-file", deployServingSecret, "tls.key")
 

@@ -47,7 +47,6 @@ type loadRun struct {
 	done      chan struct{}
 }
 
-// startLoad starts the informers (before any fault), then the writers and updaters.
 // underLoad starts a deployment on three etcd members with the named replicas, ready and registered, puts
 // the load on it and lets it run for a moment before the faults.
 func underLoad(t *testing.T, replicas ...string) (*deployment, *loadRun) {
@@ -62,6 +61,7 @@ func underLoad(t *testing.T, replicas ...string) (*deployment, *loadRun) {
 	return d, run
 }
 
+// startLoad starts the informers (before any fault), then the writers and updaters.
 func startLoad(t *testing.T) *loadRun {
 	t.Helper()
 	ns := namespace(t)

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/programming-kubernetes/cnat/test/bench/internal/proccpu"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/workload"
 )
 
 // podFloor measures the floor under the controller's lag: the same number of Pods, shaped like the
@@ -48,7 +49,7 @@ func podFloor(ctx context.Context, config *rest.Config, count, workers int) (tim
 		mu       sync.Mutex
 		answered = make([]time.Duration, 0, count)
 	)
-	b, err := runBurst(seen, count, workers, "Pods of the floor", func(i int, start time.Time) error {
+	b, err := runBurst(ctx, seen, count, workers, "Pods of the floor", func(i int, start time.Time) error {
 		pod := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("floor-%04d", i), Labels: map[string]string{"bench": "floor"}},
 			Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
@@ -91,10 +92,10 @@ type burst struct {
 
 // runBurst lets what the floor set up settle for a second, then calls do for 0…count-1 from workers at once
 // and waits until seen has count objects (what names them in an error). Both floors measure the same way.
-func runBurst(seen *seenTimes, count, workers int, what string, do func(i int, start time.Time) error) (*burst, error) {
+func runBurst(ctx context.Context, seen *seenTimes, count, workers int, what string, do func(i int, start time.Time) error) (*burst, error) {
 	time.Sleep(time.Second)
 	cpuBefore, start := proccpu.Take(pidDir), time.Now()
-	if err := eachIndex(count, workers, func(i int) error { return do(i, start) }); err != nil {
+	if _, err := workload.Run(ctx, workers, 0, count, func(_ context.Context, i int) error { return do(i, start) }); err != nil {
 		return nil, err
 	}
 	if err := seen.waitFor(count, what); err != nil {
@@ -102,35 +103,4 @@ func runBurst(seen *seenTimes, count, workers int, what string, do func(i int, s
 	}
 	cpuAfter, wall := proccpu.Take(pidDir), time.Since(start)
 	return &burst{lags: seen.lagsSince(start), wall: wall, cpu: cpuAfter.Since(cpuBefore)}, nil
-}
-
-// eachIndex calls do for 0…count-1 from workers goroutines at once and returns the first error (the other
-// workers finish what they took).
-func eachIndex(count, workers int, do func(i int) error) error {
-	indices := make(chan int, count)
-	for i := range count {
-		indices <- i
-	}
-	close(indices)
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range indices {
-				if err := do(i); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-		return nil
-	}
 }

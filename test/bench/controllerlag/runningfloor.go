@@ -46,6 +46,9 @@ func runningFloor(ctx context.Context, config *rest.Config, count, workers int) 
 	if err != nil {
 		return 0, err
 	}
+	if len(list.Items) != count {
+		return 0, fmt.Errorf("listed %d of the %d Ats of the Running floor", len(list.Items), count)
+	}
 
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
@@ -59,10 +62,7 @@ func runningFloor(ctx context.Context, config *rest.Config, count, workers int) 
 		return 0, err
 	}
 
-	if len(list.Items) != count {
-		return 0, fmt.Errorf("listed %d of the %d Ats of the Running floor", len(list.Items), count)
-	}
-	b, err := runBurst(seen, count, workers, "Ats of the Running floor", func(i int, _ time.Time) error {
+	b, err := runBurst(ctx, seen, count, workers, "Ats of the Running floor", func(i int, _ time.Time) error {
 		at := &list.Items[i]
 		pod, err := kube.CoreV1().Pods(ns).Create(ctx, controller.NewPod(at), metav1.CreateOptions{FieldManager: controller.ControllerName})
 		if err != nil {
