@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # Builds the binaries of the local test control plane into _output/bin/: kube-apiserver,
-# kube-controller-manager, kube-scheduler and etcd from the pinned tools module in hack/tools/kube, and kwok
-# (the simulated kubelet and node) from its own, hack/tools/kwok (its Kubernetes libraries are not those of
-# hack/tools/kube), and etcdctl and etcdutl from hack/tools/etcd.
+# kube-controller-manager, kube-scheduler, kubectl and etcd from the pinned tools module in hack/tools/kube
+# (the newest Kubernetes minor cnat supports), kwok (the simulated kubelet and node) from its own,
+# hack/tools/kwok (its Kubernetes libraries are not those of hack/tools/kube), and etcdctl and etcdutl from
+# hack/tools/etcd.
+#
+# With minors as arguments it builds, instead, the control plane of each older supported minor (the version
+# skew smoke, test/skew) from hack/tools/kube-<minor> into _output/bin/kube-<minor>/: kube-apiserver,
+# kube-controller-manager, kube-scheduler and kubectl. "kubectl-<minor>" builds only that kubectl (1.38: from
+# the k8s.io/kubectl module of hack/tools/kubectl-1.38, the one minor newer than the newest control plane).
 #
 # A binary is rebuilt only when it is missing or older than its tools module's go.sum, i.e. when the pinned
-# versions changed. The first build compiles a few thousand packages (several minutes); later runs are
-# instant. While it compiles, a line every 15 seconds tells how many packages are done out of those to
-# compile (`go list` knows which the build cache lacks; `go build -v` names each one it compiles).
+# versions changed. The first build compiles a few thousand packages (several minutes per minor); later runs
+# only link, or do nothing. While it compiles, a line every 15 seconds tells how many packages are done out
+# of those to compile (`go list` knows which the build cache lacks; `go build -v` names each one it compiles).
 #
-# Usage: hack/build-control-plane.sh   (from any directory)
+# Usage: hack/build-control-plane.sh                     the newest control plane, etcd, kwok, kubectl
+#        hack/build-control-plane.sh 1.34 1.35 1.36      older control planes (+ their kubectl)
+#        hack/build-control-plane.sh kubectl-1.38        one kubectl
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,19 +33,24 @@ export GOWORK=off CGO_ENABLED=0
 
 mkdir -p "${BIN_DIR}"
 
-# Stamp the Kubernetes version into its binaries (as upstream's
-# hack/lib/version.sh does); otherwise they report v0.0.0-master.
-kube_version="$(cd "${KUBE_TOOLS_DIR}" && go list -m -f '{{.Version}}' k8s.io/kubernetes)"
-kube_minor="${kube_version#v*.}"
-kube_minor="${kube_minor%%.*}"
-kube_major="${kube_version#v}"
-kube_major="${kube_major%%.*}"
-kube_ldflags=""
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  kube_ldflags+=" -X ${pkg}.gitVersion=${kube_version}"
-  kube_ldflags+=" -X ${pkg}.gitMajor=${kube_major} -X ${pkg}.gitMinor=${kube_minor}"
-  kube_ldflags+=" -X ${pkg}.gitTreeState=clean"
-done
+# kube_ldflags <tools module dir>: stamps the Kubernetes version of the module into its binaries (as
+# upstream's hack/lib/version.sh does); otherwise they report v0.0.0-master.
+kube_ldflags() {
+  local version major minor flags="" pkg
+  version="$(cd "$1" && go list -m -f '{{.Version}}' "${2:-k8s.io/kubernetes}")"
+  # k8s.io/kubectl v0.38.x is Kubernetes 1.38.x.
+  [[ "${version}" != v0.* ]] || version="v1.${version#v0.}"
+  minor="${version#v*.}"
+  minor="${minor%%.*}"
+  major="${version#v}"
+  major="${major%%.*}"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    flags+=" -X ${pkg}.gitVersion=${version}"
+    flags+=" -X ${pkg}.gitMajor=${major} -X ${pkg}.gitMinor=${minor}"
+    flags+=" -X ${pkg}.gitTreeState=clean"
+  done
+  echo "${flags}"
+}
 
 # report_progress <name> <packages to compile>: reads the output of `go build -v` and prints every
 # PROGRESS_INTERVAL seconds how many packages are compiled. Lines that are not a package's import path
@@ -82,10 +95,47 @@ build() {
   echo "build-control-plane: built ${out} in $((SECONDS - start))s"
 }
 
+# build_minor <minor>: the control plane and kubectl of an older supported minor, into _output/bin/kube-<minor>.
+build_minor() {
+  local dir="${REPO_ROOT}/hack/tools/kube-$1" out="${BIN_DIR}/kube-$1" flags name
+  [[ -f "${dir}/go.mod" ]] || { echo "build-control-plane: no tools module ${dir} for Kubernetes $1" >&2; exit 1; }
+  mkdir -p "${out}"
+  flags="$(kube_ldflags "${dir}")"
+  for name in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    build "${dir}" "kube-$1/${name}" "k8s.io/kubernetes/cmd/${name}" "${flags}"
+  done
+}
+
+# build_kubectl <minor>: kubectl alone. Its own tools module holds a main package when no k8s.io/kubernetes
+# of that minor is served (only the k8s.io/kubectl library is); it may need a newer Go, which the go command
+# fetches from the module proxy (GOTOOLCHAIN in the module's toolchain file).
+build_kubectl() {
+  local dir="${REPO_ROOT}/hack/tools/kubectl-$1" toolchain=""
+  [[ -f "${dir}/go.mod" ]] || { echo "build-control-plane: no tools module ${dir} for kubectl $1" >&2; exit 1; }
+  [[ ! -f "${dir}/toolchain" ]] || toolchain="$(<"${dir}/toolchain")"
+  mkdir -p "${BIN_DIR}/kubectl-$1"
+  GOTOOLCHAIN="${toolchain:-${GOTOOLCHAIN:-local}}" \
+    build "${dir}" "kubectl-$1/kubectl" "github.com/programming-kubernetes/cnat/hack/tools/kubectl-$1" \
+    "$(kube_ldflags "${dir}" k8s.io/kubectl)"
+}
+
+if (($# > 0)); then
+  for arg in "$@"; do
+    case "${arg}" in
+    kubectl-*) build_kubectl "${arg#kubectl-}" ;;
+    *) build_minor "${arg}" ;;
+    esac
+  done
+  exit 0
+fi
+
+newest_ldflags="$(kube_ldflags "${KUBE_TOOLS_DIR}")"
 build "${KUBE_TOOLS_DIR}" etcd go.etcd.io/etcd/server/v3
-build "${KUBE_TOOLS_DIR}" kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager "${kube_ldflags}"
-build "${KUBE_TOOLS_DIR}" kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler "${kube_ldflags}"
-build "${KUBE_TOOLS_DIR}" kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "${kube_ldflags}"
+build "${KUBE_TOOLS_DIR}" kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager "${newest_ldflags}"
+build "${KUBE_TOOLS_DIR}" kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler "${newest_ldflags}"
+build "${KUBE_TOOLS_DIR}" kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "${newest_ldflags}"
+# The kubectl every test runs (never the one on the PATH): the newest control plane's.
+build "${KUBE_TOOLS_DIR}" kubectl k8s.io/kubernetes/cmd/kubectl "${newest_ldflags}"
 build "${KWOK_TOOLS_DIR}" kwok sigs.k8s.io/kwok/cmd/kwok
 # etcdctl and etcdutl (snapshots, restores, member changes of the test etcd clusters in test/reliability),
 # from a tools module of their own, at the etcd version above.
