@@ -2,7 +2,7 @@
 GO ?= go
 BIN := _output/bin
 
-.PHONY: all build run test test-unit test-integration test-e2e test-reliability reliability control-plane bench verify codegen clean
+.PHONY: all build run test test-unit test-integration test-e2e test-skew test-reliability reliability control-plane control-plane-skew bench verify codegen clean
 
 all: build
 
@@ -12,19 +12,28 @@ build: ## cnat-apiserver and cnat-controller into _output/bin, stamped with thei
 run: ## standalone on the embedded default: https://127.0.0.1:8443, data in ./cnat-data
 	$(GO) run ./cmd/cnat-apiserver
 
-test: ## everything: unit, integration (real server, embedded etcd), e2e (real control plane, real kubectl), then the short form of the reliability scenarios (faults with real processes)
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e /test/e2e -e /test/reliability)
+# Kubernetes minors older than the newest (hack/tools/kube) that cnat is tested behind, each with its own
+# control plane (hack/tools/kube-<minor>), and kubectl one minor newer than the newest (hack/tools/kubectl-1.38).
+SKEW_MINORS := 1.34 1.35 1.36
+SKEW_KUBECTLS := kubectl-1.38
+
+test: control-plane control-plane-skew ## everything: unit, integration (real server, embedded etcd), e2e (real control plane, real kubectl), the version-skew smoke (Kubernetes 1.34–1.36), then the short form of the reliability scenarios (faults with real processes)
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e /test/e2e -e /test/skew -e /test/reliability)
 	$(MAKE) --no-print-directory test-e2e
+	$(MAKE) --no-print-directory test-skew
 	$(MAKE) --no-print-directory test-reliability
 
 test-unit:
 	$(GO) test -count=1 ./pkg/... ./cmd/...
 
-test-integration:
+test-integration: control-plane ## (kubectl: the one the control plane builds)
 	$(GO) test -count=1 ./test/integration/...
 
-test-e2e: control-plane ## the control plane built once (minutes), then the end-to-end tests against it
-	$(GO) test -count=1 ./test/e2e/...
+test-e2e: control-plane control-plane-skew ## the control plane built once (minutes), then the end-to-end tests against it (kubectl of three minors)
+	$(GO) test -count=1 -timeout 30m ./test/e2e/...
+
+test-skew: control-plane control-plane-skew ## the smoke behind each older supported Kubernetes minor, a control plane of its own each
+	$(GO) test -count=1 -timeout 30m -v ./test/skew/...
 
 test-reliability: control-plane ## replicas and etcd members killed and restarted under load, short form (part of make test)
 	$(GO) test -count=1 ./test/reliability/...
@@ -32,8 +41,11 @@ test-reliability: control-plane ## replicas and etcd members killed and restarte
 reliability: control-plane ## the same scenarios, longer, with a table of figures (attempts, acknowledged, lost, failed, …)
 	$(GO) test -count=1 -timeout 60m -v ./test/reliability/... -args -long
 
-control-plane: ## etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok from source into _output/bin, once
+control-plane: ## etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok from source into _output/bin, once
 	hack/build-control-plane.sh
+
+control-plane-skew: ## the control planes (and kubectls) of the older supported minors, and kubectl 1.38, into _output/bin/kube-<minor>, once
+	hack/build-control-plane.sh $(SKEW_MINORS) $(SKEW_KUBECTLS)
 
 bench: ## benchmarks on a local control plane of their own; they print figures, they are not tests
 	hack/bench.sh

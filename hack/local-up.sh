@@ -7,6 +7,8 @@
 # CP_SAMPLE_APISERVER=true, k8s.io/sample-apiserver (hack/lib/sampleapiserver.sh).
 # The processes keep running in the background; stop them with
 # hack/local-down.sh. State, logs and certificates: _output/local-up/.
+# CP_KUBE_VERSION=1.34 (1.35, 1.36) runs that older Kubernetes minor instead of
+# the newest (docs/cluster.md, "Supported Kubernetes versions").
 #
 # Re-running it while everything from an earlier run is still up reuses that
 # control plane (prints the same KUBECONFIG, exit 0). If only part of it is
@@ -57,6 +59,9 @@ if cp_any_running; then
 fi
 
 "${REPO_ROOT}/hack/build-control-plane.sh"
+if [[ -n "${CP_KUBE_VERSION}" ]]; then
+  "${REPO_ROOT}/hack/build-control-plane.sh" "${CP_KUBE_VERSION}"
+fi
 
 # On any failure (or Ctrl-C) stop what this run started: no half-up leftovers.
 started=false

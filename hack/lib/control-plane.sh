@@ -16,8 +16,12 @@
 # cp_sign_serving_cert <out-prefix> <san...> signs a serving cert with the
 # cluster CA; cp_free_ports <n> picks free loopback ports.
 #
-# Binaries come from _output/bin (hack/build-control-plane.sh). Also needs
-# openssl, python3 (free ports), curl (readiness), kubectl and ps on the PATH.
+# Binaries come from _output/bin (hack/build-control-plane.sh): with
+# CP_KUBE_VERSION=<minor> (1.34, 1.35, 1.36) kube-apiserver,
+# kube-controller-manager, kube-scheduler and kubectl are that older minor's,
+# from _output/bin/kube-<minor>; by default the newest's. kubectl is always the
+# one built there, put first on the PATH, never whatever the machine has. Also
+# needs openssl, python3 (free ports), curl (readiness) and ps on the PATH.
 # Everything lives under CP_RUN_DIR (default _output/local-up):
 #   pki/ certificates and kubeconfigs, config/ configuration files, etcd/
 #   data, logs/ one log per process, pids/ one pid file per process, env
@@ -29,6 +33,8 @@
 #   CP_CA_CERT, CP_CA_KEY       cluster CA (signs serving/client certs)
 #   CP_FRONT_PROXY_CA_CERT      CA of the front-proxy client certificate
 #   CP_ETCD_URL                 etcd client URL
+#   CP_KUBECTL                  the kubectl built at the control plane's version
+#   CP_KUBE_VERSION             the older minor running, empty for the newest
 #
 # The one node, kwok-node, is kwok's (hack/kwok): the scheduler binds Pods to
 # it and kwok takes them through the stages of hack/kwok/stages.yaml (Running,
@@ -44,6 +50,11 @@
 
 CP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CP_BIN_DIR="${CP_BIN_DIR:-${CP_ROOT}/_output/bin}"
+CP_KUBE_VERSION="${CP_KUBE_VERSION:-}"
+CP_KUBE_BIN_DIR="${CP_BIN_DIR}${CP_KUBE_VERSION:+/kube-${CP_KUBE_VERSION}}"
+export PATH="${CP_KUBE_BIN_DIR}:${CP_BIN_DIR}:${PATH}"
+# The kubectl of the control plane's version, for callers in other shells (tests): written to the env file.
+CP_KUBECTL="${CP_KUBE_BIN_DIR}/kubectl"
 CP_RUN_DIR="${CP_RUN_DIR:-${CP_ROOT}/_output/local-up}"
 CP_CERT_DIR="${CP_RUN_DIR}/pki"
 CP_LOG_DIR="${CP_RUN_DIR}/logs"
@@ -170,6 +181,14 @@ cp_gen_certs() {
 
 _cp_pid_file() { echo "${CP_PID_DIR}/$1.pid"; }
 
+# _cp_bin <name>: the binary of a component: Kubernetes' own of CP_KUBE_VERSION, the rest from CP_BIN_DIR.
+_cp_bin() {
+  case "$1" in
+  kube-apiserver | kube-controller-manager | kube-scheduler) echo "${CP_KUBE_BIN_DIR}/$1" ;;
+  *) echo "${CP_BIN_DIR}/$1" ;;
+  esac
+}
+
 # _cp_pid <name>: prints the pid of a component if it is still the process
 # we started (its command line runs our binary: guards against pid reuse),
 # fails otherwise.
@@ -181,7 +200,7 @@ _cp_pid() {
   # A zombie (exited, not yet reaped) counts as gone.
   state="$(ps -o stat= -p "${pid}" 2>/dev/null)" || return 1
   [[ "${state}" != Z* ]] || return 1
-  [[ "$(ps -o args= -p "${pid}" 2>/dev/null)" == *"${CP_BIN_DIR}/$1 "* ]] || return 1
+  [[ "$(ps -o args= -p "${pid}" 2>/dev/null)" == *"$(_cp_bin "$1") "* ]] || return 1
   echo "${pid}"
 }
 
@@ -192,9 +211,10 @@ cp_running() { _cp_pid "$1" >/dev/null; }
 # its arguments in cmdlines/<name> (cp_restart starts it again with them).
 # nohup: survive the hangup of the terminal local-up.sh ran in.
 cp_spawn() {
-  local name="$1" bin="${CP_BIN_DIR}/$1"
+  local name="$1" bin
+  bin="$(_cp_bin "$1")"
   shift
-  [[ -x "${bin}" ]] || { cp_log "${bin} missing: run hack/build-control-plane.sh"; return 1; }
+  [[ -x "${bin}" ]] || { cp_log "${bin} missing: run hack/build-control-plane.sh ${CP_KUBE_VERSION}"; return 1; }
   mkdir -p "${CP_LOG_DIR}" "${CP_PID_DIR}" "${CP_RUN_DIR}/cmdlines"
   # Its arguments, NUL-separated, for cp_restart.
   if (($# > 0)); then printf '%s\0' "$@"; fi >"${CP_RUN_DIR}/cmdlines/${name}"
@@ -423,7 +443,7 @@ cp_any_running() {
 cp_write_env() {
   local v
   for v in KUBECONFIG CP_KUBECONFIG CP_APISERVER_URL CP_CA_CERT CP_CA_KEY CP_FRONT_PROXY_CA_CERT CP_ETCD_URL CP_RUN_DIR \
-    CP_NO_KUBELET_ANNOTATION \
+    CP_NO_KUBELET_ANNOTATION CP_KUBECTL CP_KUBE_VERSION \
     ${CP_EXTRA_ENV:-}; do
     printf 'export %s=%q\n' "${v}" "${!v}"
   done >"${CP_RUN_DIR}/env"

@@ -59,7 +59,7 @@ func TestAtsRunTheirCourse(t *testing.T) {
 // the phases an At went through so far, each once, in order.
 func watchPhases(t *testing.T, ns string) func(at string) []string {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), "kubectl", "get", betaR, "-n", ns, "--watch", "-o", `jsonpath={.metadata.name} {.status.phase}{"\n"}`)
+	cmd := exec.CommandContext(t.Context(), env["CP_KUBECTL"], "get", betaR, "-n", ns, "--watch", "-o", `jsonpath={.metadata.name} {.status.phase}{"\n"}`)
 	cmd.Env = kubectlCmd("").Env
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

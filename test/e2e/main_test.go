@@ -4,7 +4,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -12,12 +11,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/programming-kubernetes/cnat/test/internal/localup"
 )
 
 var (
 	// repoRoot is the absolute path of the repository.
 	repoRoot string
-	// env is the environment of the local control plane (KUBECONFIG, CP_*, CNAT_APISERVER_URL).
+	// env is the environment of the local control plane (KUBECONFIG, CP_*, CNAT_APISERVER_URL); CP_KUBECTL
+	// is the kubectl every test runs, built at the control plane's version.
 	env = map[string]string{}
 )
 
@@ -28,60 +30,24 @@ func TestMain(m *testing.M) {
 // run starts a control plane of its own (under _output/e2e, apart from a developer's local-up), runs the
 // tests and stops everything it started.
 func run(m *testing.M) int {
-	root, err := filepath.Abs("../..")
+	repoRoot = localup.Root()
+	cp, err := localup.Start(filepath.Join(repoRoot, "_output", "e2e"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	repoRoot = root
-	runDir := filepath.Join(repoRoot, "_output", "e2e")
-	script := func(name string) *exec.Cmd {
-		cmd := exec.Command(filepath.Join(repoRoot, "hack", name))
-		cmd.Env = append(os.Environ(), "CP_RUN_DIR="+runDir)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		return cmd
-	}
-	// Leftovers of an interrupted run would make local-up refuse to start.
-	_ = script("local-down.sh").Run()
 	defer func() {
-		if err := script("local-down.sh").Run(); err != nil {
+		if err := cp.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "local-down:", err)
 		}
 	}()
-	if err := script("local-up.sh").Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "local-up failed:", err)
-		return 1
-	}
-	if err := readEnv(filepath.Join(runDir, "env")); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
+	env = cp.Env
 	return m.Run()
-}
-
-// readEnv reads the `export NAME=value` lines local-up writes.
-func readEnv(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	scanner := bufio.NewScanner(f)
-	for scanner.Scan() {
-		name, value, ok := strings.Cut(strings.TrimPrefix(scanner.Text(), "export "), "=")
-		if ok {
-			env[name] = strings.Trim(value, `'"`)
-		}
-	}
-	if env["KUBECONFIG"] == "" {
-		return fmt.Errorf("%s has no KUBECONFIG", path)
-	}
-	return scanner.Err()
 }
 
 // kubectlCmd is real kubectl against the e2e cluster, as the cluster admin.
 func kubectlCmd(stdin string, args ...string) *exec.Cmd {
-	cmd := exec.Command("kubectl", args...)
+	cmd := exec.Command(env["CP_KUBECTL"], args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+env["KUBECONFIG"])
 	cmd.Stdin = strings.NewReader(stdin)
 	return cmd

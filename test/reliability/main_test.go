@@ -23,6 +23,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/programming-kubernetes/cnat/test/internal/ledger"
+	"github.com/programming-kubernetes/cnat/test/internal/localup"
 )
 
 var (
@@ -171,14 +172,16 @@ func (cp *controlPlane) stop() {
 // shell runs a shell command line as the cluster admin (KUBECONFIG set), as docs give them.
 func (cp *controlPlane) shell(line string) (string, error) {
 	cmd := exec.Command("bash", "-o", "pipefail", "-c", line)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+cp.vars["KUBECONFIG"])
+	// The docs' kubectl is the one the project built, first on the PATH.
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+cp.vars["KUBECONFIG"],
+		"PATH="+filepath.Dir(localup.Kubectl())+string(os.PathListSeparator)+os.Getenv("PATH"))
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
 
 // kubectl runs kubectl as the cluster admin.
 func (cp *controlPlane) kubectl(stdin string, args ...string) (string, error) {
-	cmd := exec.Command("kubectl", args...)
+	cmd := exec.Command(localup.Kubectl(), args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+cp.vars["KUBECONFIG"])
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()

@@ -3,6 +3,7 @@
 package options
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -25,6 +26,7 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/authncache"
+	"github.com/programming-kubernetes/cnat/pkg/apiserver/clusteraccess"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/embeddedetcd"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/selfreviews"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/standalone"
@@ -62,6 +64,8 @@ type Options struct {
 	embeddedEtcd *embeddedetcd.Etcd
 	// standaloneAdmission holds the admission options standalone, where RecommendedOptions cannot apply them.
 	standaloneAdmission *standaloneAdmission
+	// clusterAccess reviews, in aggregated mode, the permissions the server needs in the cluster (Config).
+	clusterAccess *clusteraccess.Checker
 }
 
 // NewOptions returns the default options: v1beta1 in storage, port 8443, data in ./cnat-data.
@@ -209,8 +213,23 @@ func (o *Options) Config(shutdownInitiated <-chan struct{}) (*apiserver.Config, 
 	// /version serves this build's version and commit, the cnat component's major and minor.
 	serverConfig.EffectiveVersion = cnatversion.WithBuildInfo(version)
 
+	if !o.standalone {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			select {
+			case <-shutdownInitiated:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		ro.ExtraAdmissionInitializers = o.aggregatedAdmissionInitializers(ctx)
+	}
 	if err := ro.ApplyTo(serverConfig); err != nil {
 		return nil, err
+	}
+	if o.clusterAccess != nil {
+		serverConfig.AdmissionControl = clusteraccess.Guard(serverConfig.AdmissionControl, o.clusterAccess)
 	}
 	applyAvailability(&serverConfig.Config, shutdownInitiated, ro.SecureServing.PermitPortSharing)
 	if o.standalone {

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/version"
 
 	cnatversion "github.com/programming-kubernetes/cnat/pkg/version"
+	"github.com/programming-kubernetes/cnat/test/internal/localup"
 )
 
 // kubectl runs the real kubectl against the test server as the admin and returns its stdout; it fails the
@@ -33,7 +34,7 @@ func kubectl(t *testing.T, args ...string) string {
 }
 
 func kubectlCommand(ctx context.Context, args ...string) *exec.Cmd {
-	return exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", filepath.Join(server.DataDir, "admin.kubeconfig")}, args...)...)
+	return exec.CommandContext(ctx, localup.Kubectl(), append([]string{"--kubeconfig", filepath.Join(server.DataDir, "admin.kubeconfig")}, args...)...)
 }
 
 // TestReadmeWatchShowsDelete: the README's watch command shows the delete arrive, as it says.

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/version"
+
+	"github.com/programming-kubernetes/cnat/test/internal/localup"
 )
 
 // TestVersion: a build of the checkout (make build's) reports v1.0.0-dev+<commit>[-dirty] on --version of
@@ -30,7 +32,7 @@ func TestVersion(t *testing.T) {
 	}
 
 	server := startServer(t)
-	out, err := exec.Command("kubectl", "--kubeconfig", filepath.Join(server.dataDir, "admin.kubeconfig"),
+	out, err := exec.Command(localup.Kubectl(), "--kubeconfig", filepath.Join(server.dataDir, "admin.kubeconfig"),
 		"version", "--output", "json").Output()
 	if err != nil {
 		t.Fatalf("kubectl version: %v", err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/programming-kubernetes/cnat/test/integration/framework"
 	"github.com/programming-kubernetes/cnat/test/internal/encryptionconfig"
+	"github.com/programming-kubernetes/cnat/test/internal/localup"
 )
 
 // secretWord is in every At's command: it must never be readable in etcd.
@@ -42,7 +43,7 @@ func at(name string) string {
 // kubectl runs real kubectl as the server's admin.
 func kubectl(t *testing.T, s *framework.Server, stdin string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", filepath.Join(s.DataDir, "admin.kubeconfig")}, args...)...)
+	cmd := exec.Command(localup.Kubectl(), append([]string{"--kubeconfig", filepath.Join(s.DataDir, "admin.kubeconfig")}, args...)...)
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
