@@ -19,6 +19,7 @@ import (
 
 	"github.com/programming-kubernetes/cnat/pkg/admission/plugin/atpolicy"
 	atpolicyapi "github.com/programming-kubernetes/cnat/pkg/admission/plugin/atpolicy/apis/atpolicy"
+	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 )
 
@@ -47,6 +48,9 @@ func examplePolicy(t *testing.T) *atpolicyapi.AtPolicyConfiguration {
 	if policy.DefaultImage == "" || len(policy.AllowedImagePrefixes) == 0 || policy.MaxUnfinishedPerNamespace == 0 ||
 		policy.MaxScheduleAhead.Duration == 0 {
 		t.Fatalf("the example must set every rule for these tests to show them: %+v", policy)
+	}
+	if policy.DefaultImage == cnat.DefaultImage {
+		t.Fatalf("the example's defaultImage is the API default %q: replacing it would show nothing", cnat.DefaultImage)
 	}
 	return policy
 }
