@@ -14,8 +14,10 @@
 #   artifacts/deploy/components/encryption-at-rest, which the overlay includes).
 #
 # Usage: hack/deploy-certs.sh [output-dir]      (default: _output/deploy in the repository)
-#        CNAT_IMAGE=registry.example/cnat-apiserver:v1 hack/deploy-certs.sh    (image other than the base's)
 # Then:  kubectl apply -k <output-dir>
+#
+# The overlay pulls the images artifacts/deploy/images sets: the one place for the images of cnat-apiserver,
+# cnat-controller and etcd and the default image of Ats (docs/cluster.md).
 #
 # Re-running it with the same directory keeps both CAs (so caBundle, the APIServices and what etcd trusts do
 # not change) and every certificate while it chains to its CA, carries the names it needs and is valid for 30
@@ -30,6 +32,12 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# CNAT_IMAGE set cnat-apiserver's image alone, and the overlay forgot it when run again without it. Refuse
+# it rather than deploy another image than the one asked for.
+if [[ -n "${CNAT_IMAGE:-}" ]]; then
+  echo "deploy-certs: CNAT_IMAGE is no longer read: set the images in ${REPO_ROOT}/artifacts/deploy/images/kustomization.yaml (docs/cluster.md)" >&2
+  exit 1
+fi
 OUT_DIR="${1:-${REPO_ROOT}/_output/deploy}"
 NAMESPACE=cnat-system
 SERVICE=cnat-apiserver
@@ -200,29 +208,6 @@ ensure_cert etcd-client etcd-ca "${ETCD_CLIENT_CN}" clientAuth sslclient
 ensure_encryption_config
 
 ca_bundle="$(openssl base64 -A <"${OUT_DIR}/ca.crt")"
-# image_override <reference>: kustomize's images entry for another image. kustomize wants the name, tag and
-# digest apart (a tag left inside newName would get the base's ":latest" appended).
-image_override() {
-  local ref="$1" name tag="" digest=""
-  name="${ref%%@*}"
-  [[ "${ref}" == *@* ]] && digest="${ref#*@}"
-  # A tag is a ":" after the last "/" (a ":" before it is a registry port).
-  if [[ "${name##*/}" == *:* ]]; then
-    tag="${name##*:}"
-    name="${name%:*}"
-  fi
-  printf '%s\n' "images:" "- name: ghcr.io/programming-kubernetes/cnat-apiserver" "  newName: ${name}"
-  if [[ -n "${digest}" ]]; then
-    printf '  digest: %s\n' "${digest}"
-  else
-    printf '  newTag: %s\n' "${tag:-latest}"
-  fi
-}
-images=""
-if [[ -n "${CNAT_IMAGE:-}" ]]; then
-  images="$(image_override "${CNAT_IMAGE}")"
-fi
-
 # tls_secret <name> <certificate> <ca>: a secretGenerator entry for a TLS Secret with the CA that signed it
 # (tls.crt, tls.key, ca.crt: the keys cert-manager writes too). No hash suffix: the Pods mount the Secret by
 # this name, and the servers reload the files when the re-applied Secret changes.
@@ -262,7 +247,6 @@ patches:
     - op: replace
       path: /spec/caBundle
       value: ${ca_bundle}
-${images}
 EOF
 
 cat <<EOM

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 
+	"github.com/distribution/reference"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
@@ -27,7 +28,8 @@ func podName(at *v1beta1.At) string {
 	return name + "-" + suffix
 }
 
-// NewPod is the Pod that runs an At: its image and command, once (restartPolicy Never), controlled by it.
+// NewPod is the Pod that runs an At: its image and command, once (restartPolicy Never), controlled by it, the
+// image pulled as pullPolicy says.
 func NewPod(at *v1beta1.At) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
@@ -41,10 +43,32 @@ func NewPod(at *v1beta1.At) *corev1.Pod {
 		Spec: corev1.PodSpec{
 			RestartPolicy: corev1.RestartPolicyNever,
 			Containers: []corev1.Container{{
-				Name:    "at",
-				Image:   at.Spec.Image,
-				Command: at.Spec.Command,
+				Name:            "at",
+				Image:           at.Spec.Image,
+				ImagePullPolicy: pullPolicy(at.Spec.Image),
+				Command:         at.Spec.Command,
 			}},
 		},
 	}
+}
+
+// pullPolicy is how the kubelet gets an At's image. A pinned image (a tag other than latest, or a digest) is
+// pulled only when the node does not have it: every At due at once would otherwise pull again, each start
+// waits for the registry, its rate limits count every pull, and a node cut off from the registry runs
+// nothing. An image with no tag and no digest, or tagged latest, means "whatever the registry has now", so
+// it is pulled every time, as the API server would default it: a node's old copy would run something else.
+// Set here rather than left to that defaulting, so that the choice is the controller's, stated and tested.
+func pullPolicy(image string) corev1.PullPolicy {
+	named, err := reference.ParseNormalizedNamed(image)
+	if err != nil {
+		// Validation refuses such an image: an At with one is never stored.
+		return corev1.PullIfNotPresent
+	}
+	if _, digested := named.(reference.Digested); digested {
+		return corev1.PullIfNotPresent
+	}
+	if tagged, ok := named.(reference.Tagged); ok && tagged.Tag() != "latest" {
+		return corev1.PullIfNotPresent
+	}
+	return corev1.PullAlways
 }

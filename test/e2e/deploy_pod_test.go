@@ -146,68 +146,78 @@ func matchesLabels(selector, labels map[string]string) bool {
 	return len(selector) > 0
 }
 
+// mountedVolume finds what the kubelet puts at file in a container: the mount of a directory above it, the
+// volume mounted there, and file's path below the mount. ok is false (and the test failed) when there is none.
+func mountedVolume(t *testing.T, workload *unstructured.Unstructured, container map[string]any, file string) (mount, volume map[string]any, rel string, ok bool) {
+	t.Helper()
+	mounts, _, _ := unstructured.NestedSlice(container, "volumeMounts")
+	volumes, _, _ := unstructured.NestedSlice(podSpec(t, workload), "volumes")
+	for _, m := range mounts {
+		mount = m.(map[string]any)
+		dir, _ := mount["mountPath"].(string)
+		rel, ok = strings.CutPrefix(file, strings.TrimSuffix(dir, "/")+"/")
+		if !ok || path.Clean(rel) != rel {
+			continue
+		}
+		for _, v := range volumes {
+			if volume = v.(map[string]any); volume["name"] == mount["name"] {
+				return mount, volume, rel, true
+			}
+		}
+		t.Errorf("%s: no volume %v for the mount at %s", workload.GetName(), mount["name"], dir)
+		return nil, nil, "", false
+	}
+	t.Errorf("%s: nothing is mounted at %s: %v", workload.GetName(), file, mounts)
+	return nil, nil, "", false
+}
+
 // secretFile resolves a file that a container's flag names to the Secret key the kubelet puts there: the
 // volume mounted at a directory above it must be a Secret, mounted read-only and not readable by other users
 // (it holds private keys), and the file is its key (or the key of the item with that path). It returns the
 // Secret's name and the key.
 func secretFile(t *testing.T, workload *unstructured.Unstructured, container map[string]any, file string) (secret, key string) {
 	t.Helper()
-	mounts, _, _ := unstructured.NestedSlice(container, "volumeMounts")
-	volumes, _, _ := unstructured.NestedSlice(podSpec(t, workload), "volumes")
-	for _, m := range mounts {
-		m := m.(map[string]any)
-		dir, _ := m["mountPath"].(string)
-		rel, ok := strings.CutPrefix(file, strings.TrimSuffix(dir, "/")+"/")
-		if !ok || path.Clean(rel) != rel {
-			continue
-		}
-		if _, sub := m["subPath"]; sub {
-			t.Errorf("%s: %s is mounted with subPath: a renewed Secret would never show there", workload.GetName(), dir)
-		}
-		if m["readOnly"] != true {
-			t.Errorf("%s: %s is not mounted read-only", workload.GetName(), dir)
-		}
-		for _, v := range volumes {
-			v := v.(map[string]any)
-			if v["name"] != m["name"] {
-				continue
-			}
-			secret, _, _ = unstructured.NestedString(v, "secret", "secretName")
-			if secret == "" {
-				t.Errorf("%s: %s (for %s) is volume %v, not a Secret", workload.GetName(), dir, file, v)
-				return "", ""
-			}
-			mode, found := num(field(v, "secret", "defaultMode"))
-			if !found {
-				mode = 0o644 // the API's default
-			}
-			key = rel
-			items, _, _ := unstructured.NestedSlice(v, "secret", "items")
-			if len(items) > 0 {
-				key = ""
-				for _, item := range items {
-					item := item.(map[string]any)
-					if item["path"] == rel {
-						key, _ = item["key"].(string)
-						if m, ok := num(item["mode"]); ok {
-							mode = m
-						}
-					}
-				}
-				if key == "" {
-					t.Errorf("%s: Secret %s is mounted at %s without an item for %s", workload.GetName(), secret, dir, rel)
-				}
-			}
-			if mode&0o007 != 0 {
-				t.Errorf("%s: %s of Secret %s is mode %#o: readable by other users", workload.GetName(), file, secret, mode)
-			}
-			return secret, key
-		}
-		t.Errorf("%s: no volume %v for the mount at %s", workload.GetName(), m["name"], dir)
+	m, v, rel, ok := mountedVolume(t, workload, container, file)
+	if !ok {
 		return "", ""
 	}
-	t.Errorf("%s: nothing is mounted at %s: %v", workload.GetName(), file, mounts)
-	return "", ""
+	dir := m["mountPath"]
+	if _, sub := m["subPath"]; sub {
+		t.Errorf("%s: %s is mounted with subPath: a renewed Secret would never show there", workload.GetName(), dir)
+	}
+	if m["readOnly"] != true {
+		t.Errorf("%s: %s is not mounted read-only", workload.GetName(), dir)
+	}
+	secret, _, _ = unstructured.NestedString(v, "secret", "secretName")
+	if secret == "" {
+		t.Errorf("%s: %s (for %s) is volume %v, not a Secret", workload.GetName(), dir, file, v)
+		return "", ""
+	}
+	mode, found := num(field(v, "secret", "defaultMode"))
+	if !found {
+		mode = 0o644 // the API's default
+	}
+	key = rel
+	items, _, _ := unstructured.NestedSlice(v, "secret", "items")
+	if len(items) > 0 {
+		key = ""
+		for _, item := range items {
+			item := item.(map[string]any)
+			if item["path"] == rel {
+				key, _ = item["key"].(string)
+				if m, ok := num(item["mode"]); ok {
+					mode = m
+				}
+			}
+		}
+		if key == "" {
+			t.Errorf("%s: Secret %s is mounted at %s without an item for %s", workload.GetName(), secret, dir, rel)
+		}
+	}
+	if mode&0o007 != 0 {
+		t.Errorf("%s: %s of Secret %s is mode %#o: readable by other users", workload.GetName(), file, secret, mode)
+	}
+	return secret, key
 }
 
 // checkSecretFile checks that the file a flag names is the given key of the given Secret.

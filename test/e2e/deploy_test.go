@@ -274,7 +274,8 @@ func apiServices(t *testing.T, objs []*unstructured.Unstructured) []*unstructure
 // checkDeployWiring checks the references between the rendered objects that only fail at run time, in a
 // cluster: the Service selects the server's Pods and targets its port, the PodDisruptionBudget covers them,
 // the Pods use the ServiceAccount of the RBAC, the serving certificate's files are where its Secret is
-// mounted, the APIServices point at the Service; etcd's members and cnat-apiserver's connection to them
+// mounted, the APIServices point at the Service, the admission configuration and the images are those of
+// artifacts/deploy/images; etcd's members and cnat-apiserver's connection to them
 // (checkEtcdWiring); nothing speaks plain HTTP but etcd's metrics listener. It returns what it found out
 // about etcd.
 func checkDeployWiring(t *testing.T, objs []*unstructured.Unstructured) etcdDeployment {
@@ -320,6 +321,8 @@ func checkDeployWiring(t *testing.T, objs []*unstructured.Unstructured) etcdDepl
 		}
 	}
 
+	checkAdmissionConfig(t, objs)
+	checkImagesPinned(t, objs)
 	etcd := checkEtcdWiring(t, objs)
 	checkNoPlainHTTP(t, objs)
 	return etcd

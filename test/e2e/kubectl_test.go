@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
 )
 
 const bookAt = `apiVersion: cnat.programming-kubernetes.info/v1alpha1
@@ -31,7 +33,7 @@ func TestKubectl(t *testing.T) {
 	}
 
 	beta := getJSON(t, "-n", ns, betaR, "example-at")
-	if cmd := field(beta, "spec", "command").([]any); len(cmd) != 3 || cmd[2] != "echo YAY" || field(beta, "spec", "image") != "busybox" {
+	if cmd := field(beta, "spec", "command").([]any); len(cmd) != 3 || cmd[2] != "echo YAY" || field(beta, "spec", "image") != cnat.DefaultImage {
 		t.Errorf("v1beta1: %v", beta["spec"])
 	}
 	alpha := getJSON(t, "-n", ns, alphaR, "example-at")
@@ -48,7 +50,7 @@ func TestKubectl(t *testing.T) {
 	}
 
 	describe := kubectl(t, "", "describe", "at", "example-at", "-n", ns)
-	for _, want := range []string{"Name:         example-at", "Kind:         At", "Image:     busybox", "Phase:  Pending"} {
+	for _, want := range []string{"Name:         example-at", "Kind:         At", "Image:     " + cnat.DefaultImage, "Phase:  Pending"} {
 		if !strings.Contains(describe, want) {
 			t.Errorf("describe lacks %q:\n%s", want, describe)
 		}

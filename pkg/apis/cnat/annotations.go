@@ -25,8 +25,13 @@ const (
 	UnparsedScheduleAnnotation = bookkeepingPrefix + "v1alpha1-unparsed-schedule"
 )
 
-// DefaultImage is the image an At runs in when it names none: the book's controller used busybox.
-const DefaultImage = "busybox"
+// DefaultImage is the image an At runs in when it names none: busybox, as in the book's controller, but
+// pinned. A tag rather than a digest: a registry mirror that copies one platform of the image (docker pull,
+// tag, push) serves it under the same tag but another digest, so a digest default would not pull there.
+// Fully qualified, so that the registry and path a mirror must copy are plain, and an AtPolicy prefix such
+// as "docker.io/library/" matches it as written. v1beta1's +default marker on spec.image must say the same
+// (install's TestV1beta1Defaulting checks it).
+const DefaultImage = "docker.io/library/busybox:1.36"
 
 var bookkeepingAnnotations = []string{
 	CommandAnnotation, ImageAnnotation, PhaseAnnotation, StatusAnnotation, UnparsedScheduleAnnotation,

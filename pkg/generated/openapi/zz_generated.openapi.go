@@ -408,8 +408,8 @@ func schema_pkg_apis_cnat_v1beta1_AtSpec(ref common.ReferenceCallback) common.Op
 					},
 					"image": {
 						SchemaProps: spec.SchemaProps{
-							Description: "image is the container image the command runs in.",
-							Default:     "busybox",
+							Description: "image is the container image the command runs in. The Pod pulls it only when the node does not have it (IfNotPresent), unless it has no tag and no digest or the tag latest: then at every run (Always).",
+							Default:     "docker.io/library/busybox:1.36",
 							Type:        []string{"string"},
 							Format:      "",
 						},

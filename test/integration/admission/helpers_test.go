@@ -19,34 +19,48 @@ import (
 
 	"github.com/programming-kubernetes/cnat/pkg/admission/plugin/atpolicy"
 	atpolicyapi "github.com/programming-kubernetes/cnat/pkg/admission/plugin/atpolicy/apis/atpolicy"
+	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 )
 
 // exampleConfig is the example AdmissionConfiguration of the repository.
 var exampleConfig = filepath.Join("..", "..", "..", "artifacts", "admission", "admission-config.yaml")
 
-// examplePolicy reads the AtPolicy configuration out of the example file the way the server does, so that
-// the tests follow the example's values and fail if it stops making sense.
-func examplePolicy(t *testing.T) *atpolicyapi.AtPolicyConfiguration {
+// deployConfig is the AdmissionConfiguration artifacts/deploy gives cnat-apiserver.
+var deployConfig = filepath.Join("..", "..", "..", "artifacts", "deploy", "images", "admission-config.yaml")
+
+// policyIn reads the AtPolicy configuration out of an AdmissionConfiguration file the way the server does.
+func policyIn(t *testing.T, file string) *atpolicyapi.AtPolicyConfiguration {
 	t.Helper()
 	scheme := runtime.NewScheme()
 	utilruntime.Must(apiserverapi.AddToScheme(scheme))
 	utilruntime.Must(apiserverapiv1.AddToScheme(scheme))
-	configs, err := admission.ReadAdmissionConfiguration([]string{atpolicy.PluginName}, exampleConfig, scheme)
+	configs, err := admission.ReadAdmissionConfiguration([]string{atpolicy.PluginName}, file, scheme)
 	if err != nil {
 		t.Fatal(err)
 	}
 	data, err := configs.ConfigFor(atpolicy.PluginName)
 	if err != nil || data == nil {
-		t.Fatalf("%s holds no AtPolicy configuration (%v)", exampleConfig, err)
+		t.Fatalf("%s holds no AtPolicy configuration (%v)", file, err)
 	}
 	policy, err := atpolicy.LoadConfiguration(data)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return policy
+}
+
+// examplePolicy is the example file's policy, so that the tests follow the example's values and fail if it
+// stops making sense.
+func examplePolicy(t *testing.T) *atpolicyapi.AtPolicyConfiguration {
+	t.Helper()
+	policy := policyIn(t, exampleConfig)
 	if policy.DefaultImage == "" || len(policy.AllowedImagePrefixes) == 0 || policy.MaxUnfinishedPerNamespace == 0 ||
 		policy.MaxScheduleAhead.Duration == 0 {
 		t.Fatalf("the example must set every rule for these tests to show them: %+v", policy)
+	}
+	if policy.DefaultImage == cnat.DefaultImage {
+		t.Fatalf("the example's defaultImage is the API default %q: replacing it would show nothing", cnat.DefaultImage)
 	}
 	return policy
 }

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/programming-kubernetes/cnat/pkg/admission/plugin/atpolicy/atpolicytesting"
+	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	typedv1beta1 "github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned/typed/cnat/v1beta1"
@@ -36,7 +37,7 @@ func TestExamplePolicy(t *testing.T) {
 
 	t.Run("default image replaces the API default", func(t *testing.T) {
 		ats := server.Client.CnatV1beta1().Ats(namespace(t))
-		for _, image := range []string{"", "busybox"} { // an explicit busybox cannot be told from none
+		for _, image := range []string{"", cnat.DefaultImage} { // the default written out cannot be told from none
 			at, err := ats.Create(ctx(), newAt("image-"+strconv.Itoa(len(image)), image), metav1.CreateOptions{})
 			if err != nil {
 				t.Fatal(err)

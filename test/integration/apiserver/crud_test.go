@@ -33,7 +33,7 @@ func TestCRUDAcrossVersions(t *testing.T) {
 	want := v1beta1.AtSpec{
 		Schedule: metav1.Date(2099, 4, 12, 10, 12, 0, 0, got.Spec.Schedule.Location()),
 		Command:  []string{"/bin/sh", "-c", "echo YAY"},
-		Image:    "busybox",
+		Image:    cnat.DefaultImage,
 	}
 	if !apiequality.Semantic.DeepEqual(got.Spec, want) || got.Status.Phase != v1beta1.AtPending || got.Generation != 1 {
 		t.Errorf("v1beta1 read of the book's At: spec %+v status %+v generation %d", got.Spec, got.Status, got.Generation)

@@ -2,9 +2,10 @@
 // AdmissionConfiguration file (--admission-control-config-file) by an AtPolicyConfiguration.
 //
 //   - defaultImage (mutating, create): a new At whose spec.image is the API default (cnat.DefaultImage,
-//     "busybox") gets defaultImage instead. Decoding fills in the API default before admission runs (the
-//     v1beta1 +default marker; v1alpha1 through conversion), so an At created without an image and one
-//     created with an explicit "image: busybox" look the same here: both get defaultImage.
+//     "docker.io/library/busybox:1.36") gets defaultImage instead, typically a registry mirror's copy.
+//     Decoding fills in the API default before admission runs (the v1beta1 +default marker; v1alpha1
+//     through conversion), so an At created without an image and one created with that image written out
+//     look the same here: both get defaultImage.
 //   - allowedImagePrefixes (validating, create and update): spec.image must start with one of them.
 //   - maxUnfinishedPerNamespace (validating, create): a namespace holding that many Pending or Running Ats
 //     takes no new one until one finishes or is deleted. The count comes from an informer's cache, not

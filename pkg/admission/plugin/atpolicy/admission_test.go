@@ -34,7 +34,7 @@ func wantAllowed(t *testing.T, err error) {
 func TestDefaultImageReplacesTheAPIDefaultOnCreate(t *testing.T) {
 	p, _, _ := newPlugin(t, atpolicyapi.AtPolicyConfiguration{DefaultImage: "registry.example/tools/busybox:1.36"})
 
-	// Without an image, decoding gave the At the API default; an explicit "busybox" cannot be told apart.
+	// Without an image, decoding gave the At the API default; the default written out cannot be told apart.
 	at := newAt("team-a", "no-image", cnat.DefaultImage)
 	wantAllowed(t, admit(p, createOf(at)))
 	if at.Spec.Image != "registry.example/tools/busybox:1.36" {
@@ -73,7 +73,7 @@ func TestAllowedImagePrefixesOnCreate(t *testing.T) {
 	err := admit(p, createOf(newAt("team-a", "elsewhere", "quay.io/someone/tool:1")))
 	atpolicytesting.WantForbidden(t, err, `AtPolicy allowedImagePrefixes`, `"quay.io/someone/tool:1"`, `"registry.example/tools/", "alpine:"`)
 
-	// Without defaultImage, an At without an image gets "busybox": the message says where it came from.
+	// Without defaultImage, an At without an image gets the API default: the message says where it came from.
 	err = admit(p, createOf(newAt("team-a", "no-image", cnat.DefaultImage)))
 	atpolicytesting.WantForbidden(t, err, `AtPolicy allowedImagePrefixes`, "API default for an At without spec.image")
 }

@@ -236,6 +236,22 @@ func TestV1beta1Defaulting(t *testing.T) {
 	}
 }
 
+// TestStoredImageIsKept: an At read back from storage keeps the image written at its create, even the
+// default of an older release: defaulting fills only an empty image, so changing the default rewrites no
+// stored At.
+func TestStoredImageIsKept(t *testing.T) {
+	_, codecs := newScheme()
+	stored := `{"apiVersion":"cnat.programming-kubernetes.info/v1beta1","kind":"At","metadata":{"name":"old"},` +
+		`"spec":{"schedule":"2030-01-01T00:00:00Z","command":["true"],"image":"busybox"}}`
+	obj, err := runtime.Decode(codecs.UniversalDecoder(), []byte(stored))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if image := obj.(*cnat.At).Spec.Image; image != "busybox" {
+		t.Errorf("image = %q, want the stored %q", image, "busybox")
+	}
+}
+
 func TestFieldLabelConversion(t *testing.T) {
 	scheme, _ := newScheme()
 	tests := []struct {

@@ -31,9 +31,10 @@ type AtSpec struct {
 	// +required
 	// +listType=atomic
 	Command []string `json:"command" protobuf:"bytes,2,rep,name=command"`
-	// image is the container image the command runs in.
+	// image is the container image the command runs in. The Pod pulls it only when the node does not have it
+	// (IfNotPresent), unless it has no tag and no digest or the tag latest: then at every run (Always).
 	// +optional
-	// +default="busybox"
+	// +default="docker.io/library/busybox:1.36"
 	Image string `json:"image,omitempty" protobuf:"bytes,3,opt,name=image"`
 }
 

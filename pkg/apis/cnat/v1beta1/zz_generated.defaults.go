@@ -36,7 +36,7 @@ func RegisterDefaults(scheme *runtime.Scheme) error {
 
 func SetObjectDefaults_At(in *At) {
 	if in.Spec.Image == "" {
-		in.Spec.Image = "busybox"
+		in.Spec.Image = "docker.io/library/busybox:1.36"
 	}
 }
 

@@ -108,7 +108,7 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: image
       type:
         scalar: string
-      default: busybox
+      default: docker.io/library/busybox:1.36
     - name: schedule
       type:
         namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time

@@ -51,7 +51,7 @@ const crdManifest = `{
               "command": {"type": "array", "minItems": 1, "x-kubernetes-list-type": "atomic",
                           "items": {"type": "string"},
                           "x-kubernetes-validations": [{"rule": "self[0] != ''", "message": "must name the program to run"}]},
-              "image": {"type": "string", "default": "busybox", "minLength": 1}
+              "image": {"type": "string", "default": "docker.io/library/busybox:1.36", "minLength": 1}
             }
           },
           "status": {

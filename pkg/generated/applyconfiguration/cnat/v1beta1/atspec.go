@@ -33,7 +33,8 @@ type AtSpecApplyConfiguration struct {
 	// command is the argv of the container's entrypoint, run without a shell: use ["/bin/sh", "-c", "..."]
 	// for a shell command line. It must not be empty.
 	Command []string `json:"command,omitempty"`
-	// image is the container image the command runs in.
+	// image is the container image the command runs in. The Pod pulls it only when the node does not have it
+	// (IfNotPresent), unless it has no tag and no digest or the tag latest: then at every run (Always).
 	Image *string `json:"image,omitempty"`
 }
 

@@ -9,8 +9,9 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 type AtPolicyConfiguration struct {
 	metav1.TypeMeta `json:",inline"`
 
-	// defaultImage is the image a new At gets instead of the API default ("busybox"). Since the API default
-	// is filled in before admission, an At created with an explicit image "busybox" gets it too.
+	// defaultImage is the image a new At gets instead of the API default ("docker.io/library/busybox:1.36"),
+	// such as a registry mirror's copy of it. Since the API default is filled in before admission, an At
+	// created with that image written out gets it too.
 	// +optional
 	DefaultImage string `json:"defaultImage,omitempty"`
 	// allowedImagePrefixes: spec.image must start with one of them, compared as written (no registry or
