@@ -47,9 +47,9 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (*
 	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter, AttrFunc: GetAttrs}); err != nil {
 		return nil, nil, err
 	}
-	// An unreachable or leaderless etcd is answered 503/504 with Retry-After, which clients retry, instead of
-	// a 500 carrying gRPC text.
-	store.Storage.Storage = storageerrors.Wrap(store.Storage.Storage, store.DefaultQualifiedResource)
+	// etcd's errors are answered as what they ask of the client — retry (503/504 with Retry-After), make the
+	// object smaller (413) — or as an operator's matter, instead of a 500 carrying gRPC text.
+	store.Storage.Storage = storageerrors.Wrap(store.Storage.Storage, store.Storage.Codec, store.DefaultQualifiedResource)
 
 	statusStore := *store
 	statusStore.UpdateStrategy = statusStrategy
