@@ -28,7 +28,7 @@ func newTooLargeError(etcdErr error, class class, resource schema.GroupResource,
 	}
 	message := "the object is too large to store: " + limit + "; it must be smaller"
 	if encodedSize >= 0 {
-		message = fmt.Sprintf("the object is too large to store: encoded, it is %d bytes, and %s; it must be smaller", encodedSize, limit)
+		message = fmt.Sprintf("the object is too large to store: encoded for storage, it is %d bytes, and %s; it must be smaller", encodedSize, limit)
 	}
 	status := apierrors.NewRequestEntityTooLargeError(message).ErrStatus
 	status.Details = details(resource, 0)
