@@ -2,12 +2,18 @@ package storageerrors
 
 import (
 	"context"
+	"crypto/tls"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/embeddedetcd"
 )
@@ -81,6 +87,27 @@ func TestInterpretWhatEtcdAnswers(t *testing.T) {
 		_, err = client.Get(timeout(t), "k") // no user at all
 		assertAnswer(t, Interpret(err, ats, "get"), credentialsAnswer("etcdserver: user name is empty"))
 	})
+}
+
+// TestUntrustedEtcdIsATimeout: when the TLS handshake with etcd fails (its certificate is not trusted, or it
+// refuses the server's), etcd's client keeps waiting for a connection and reports only the request's
+// deadline. The answer is the 504 with Retry-After of a slow etcd; what is wrong is in cnat-apiserver's log
+// ("authentication handshake failed") and its failing /readyz.
+func TestUntrustedEtcdIsATimeout(t *testing.T) {
+	untrusted := httptest.NewUnstartedServer(http.NotFoundHandler()) // its certificate's CA is not the client's
+	untrusted.Config.ErrorLog = log.New(io.Discard, "", 0)
+	untrusted.StartTLS()
+	defer untrusted.Close()
+	client, err := clientv3.New(clientv3.Config{Endpoints: []string{untrusted.Listener.Addr().String()}, TLS: &tls.Config{},
+		DialTimeout: time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err = client.Put(ctx, "k", "v")
+	assertAnswer(t, Interpret(err, ats, "create"), timeoutAnswer("deadline exceeded"))
 }
 
 func etcdClient(t *testing.T, url, user, password string) *clientv3.Client {
