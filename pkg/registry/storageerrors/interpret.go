@@ -47,8 +47,8 @@ func interpret(err error, resource schema.GroupResource, verb string, encodedSiz
 	if errors.As(err, &apiStatus) || errors.As(err, &storageErr) || errors.Is(err, context.Canceled) {
 		return err
 	}
-	class, reason := classify(err)
-	switch class {
+	meaning, reason := classify(err)
+	switch meaning {
 	case timedOut:
 		// 504, Reason Timeout: what k8s.io/apiserver answers for a request that ran out of time.
 		return apierrors.NewTimeoutError(fmt.Sprintf("storage (etcd) did not answer in time: %s; %s %s may or may not have been applied",
@@ -58,7 +58,7 @@ func interpret(err error, resource schema.GroupResource, verb string, encodedSiz
 		unavailable.ErrStatus.Details = details(resource, unavailableRetryAfterSeconds)
 		return unavailable
 	case tooLargeForEtcd, tooLargeForGRPC:
-		return newTooLargeError(err, class, resource, encodedSize())
+		return newTooLargeError(err, meaning, resource, encodedSize())
 	case outOfSpace:
 		// 507 says what happened; its Reason InternalError, no Retry-After, makes clients treat it as the
 		// 500 kube-apiserver answers: an error they cannot fix and should not retry.

@@ -21,9 +21,9 @@ type tooLargeError struct {
 	status  metav1.Status
 }
 
-func newTooLargeError(etcdErr error, class class, resource schema.GroupResource, encodedSize int) *tooLargeError {
+func newTooLargeError(etcdErr error, meaning class, resource schema.GroupResource, encodedSize int) *tooLargeError {
 	limit := "etcd accepts at most --max-request-bytes in one request (1.5 MiB, 1572864 bytes, unless etcd's operator set another)"
-	if class == tooLargeForGRPC {
+	if meaning == tooLargeForGRPC {
 		limit = "cnat-apiserver sends etcd at most 2 MiB (2097152 bytes) in one request"
 	}
 	message := "the object is too large to store: " + limit + "; it must be smaller"
