@@ -81,6 +81,9 @@ func NewOptions() *Options {
 	// stays readable: the storage codec recognizes either encoding.
 	o.RecommendedOptions.Etcd.DefaultStorageMediaType = runtime.ContentTypeProtobuf
 	o.RecommendedOptions.SecureServing.BindPort = DefaultSecurePort
+	// --secure-port 0 means "no HTTPS listener" upstream; an aggregated server without one serves nothing
+	// (the aggregator and kubectl reach it over HTTPS only), so it is refused at start, as kube-apiserver does.
+	o.RecommendedOptions.SecureServing.Required = true
 	addAdmissionPlugins(o.RecommendedOptions.Admission)
 	o.RecommendedOptions.ExtraAdmissionInitializers = cnatAdmissionInitializers
 	return o
