@@ -15,6 +15,7 @@ import (
 
 	"github.com/programming-kubernetes/cnat/pkg/apiserver"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/options"
+	"github.com/programming-kubernetes/cnat/pkg/logflags"
 	cnatversion "github.com/programming-kubernetes/cnat/pkg/version"
 )
 
@@ -72,6 +73,7 @@ authorization and admission webhooks to it.`,
 	// components registered above.
 	o.AddFlags(cmd.Flags())
 	versionFlag.AddFlag(cmd.Flags())
+	logflags.AddFlags(cmd.PersistentFlags())
 	return cmd
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/controller"
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
 	atinformers "github.com/programming-kubernetes/cnat/pkg/generated/informers/externalversions"
+	"github.com/programming-kubernetes/cnat/pkg/logflags"
 	cnatversion "github.com/programming-kubernetes/cnat/pkg/version"
 )
 
@@ -51,6 +52,7 @@ func NewCommand(ctx context.Context) *cobra.Command {
 	cmd.SetContext(ctx)
 	o.AddFlags(cmd.Flags())
 	versionFlag.AddFlag(cmd.Flags())
+	logflags.AddFlags(cmd.PersistentFlags())
 	return cmd
 }
 
