@@ -62,6 +62,9 @@ type Options struct {
 	embeddedEtcd *embeddedetcd.Etcd
 	// standaloneAdmission holds the admission options standalone, where RecommendedOptions cannot apply them.
 	standaloneAdmission *standaloneAdmission
+	// servingCertFromDataDir tells that the serving certificate is the standalone one of the data dir, made
+	// at start if it is not there yet (so it is not checked before).
+	servingCertFromDataDir bool
 }
 
 // NewOptions returns the default options: v1beta1 in storage, port 8443, data in ./cnat-data.
@@ -159,7 +162,10 @@ func (o *Options) Complete() error {
 	if !o.BindAddressSet {
 		ro.SecureServing.BindAddress = netutils.ParseIPSloppy("127.0.0.1")
 	}
-	if ro.SecureServing.ServerCert.CertKey.CertFile == "" {
+	// Only when neither is given: a certificate without its key (or the reverse) is refused by Validate rather
+	// than silently replaced.
+	if certKey := ro.SecureServing.ServerCert.CertKey; certKey.CertFile == "" && certKey.KeyFile == "" {
+		o.servingCertFromDataDir = true
 		pki := standalone.NewPKI(o.DataDir)
 		ro.SecureServing.ServerCert.CertKey.CertFile = pki.ServingCert()
 		ro.SecureServing.ServerCert.CertKey.KeyFile = pki.ServingKey()
@@ -178,6 +184,7 @@ func (o *Options) Validate() error {
 	if o.standaloneAdmission != nil {
 		errs = append(errs, o.standaloneAdmission.Validate()...)
 	}
+	errs = append(errs, o.validateInputFiles()...)
 	return utilerrors.NewAggregate(errs)
 }
 
