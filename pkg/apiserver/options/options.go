@@ -122,7 +122,7 @@ func (o *Options) Complete() error {
 	o.standalone = ro.CoreAPI != nil && ro.CoreAPI.CoreAPIKubeconfigPath == "" && os.Getenv("KUBERNETES_SERVICE_HOST") == ""
 
 	if err := o.applyStorageMediaType(); err != nil {
-		return err
+		return fmt.Errorf("--storage-media-type %q: %w", ro.Etcd.DefaultStorageMediaType, err)
 	}
 	if len(ro.Etcd.StorageConfig.Transport.ServerList) == 0 {
 		etcd, err := embeddedetcd.New(filepath.Join(o.DataDir, "etcd"))
@@ -184,6 +184,7 @@ func (o *Options) Validate() error {
 	if o.standaloneAdmission != nil {
 		errs = append(errs, o.standaloneAdmission.Validate()...)
 	}
+	errs = append(errs, o.validateFlagValues()...)
 	errs = append(errs, o.validateInputFiles()...)
 	return utilerrors.NewAggregate(errs)
 }
