@@ -184,6 +184,7 @@ func (o *Options) Validate() error {
 	if o.standaloneAdmission != nil {
 		errs = append(errs, o.standaloneAdmission.Validate()...)
 	}
+	errs = append(errs, o.validateStandaloneFlags()...)
 	errs = append(errs, o.validateFlagValues()...)
 	errs = append(errs, o.validateInputFiles()...)
 	return utilerrors.NewAggregate(errs)
