@@ -3,8 +3,11 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/version"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/programming-kubernetes/cnat/pkg/apiserver"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/options"
+	"github.com/programming-kubernetes/cnat/pkg/logflags"
 	cnatversion "github.com/programming-kubernetes/cnat/pkg/version"
 )
 
@@ -36,8 +40,8 @@ listening on https://127.0.0.1:8443, with an admin kubeconfig written to <data-d
 With --kubeconfig (or in a cluster) it runs aggregated behind kube-apiserver, delegating authentication,
 authorization and admission webhooks to it.`,
 		SilenceUsage: true,
-		PersistentPreRunE: func(*cobra.Command, []string) error {
-			return o.ComponentGlobalsRegistry.Set()
+		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
+			return namingVersionFlags(c.Flags(), o.ComponentGlobalsRegistry.Set())
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			if versionFlag.PrintIfRequested(c.OutOrStdout(), c.Name()) {
@@ -72,6 +76,7 @@ authorization and admission webhooks to it.`,
 	// components registered above.
 	o.AddFlags(cmd.Flags())
 	versionFlag.AddFlag(cmd.Flags())
+	logflags.AddFlags(cmd.PersistentFlags())
 	return cmd
 }
 
@@ -83,4 +88,26 @@ func cnatToKubeVersion(cnat *version.Version) *version.Version {
 	kube := version.MustParse(baseversion.DefaultKubeBinaryVersion)
 	current := version.MustParse(cnatVersion)
 	return kube.OffsetMinor(int(cnat.Minor()) - int(current.Minor()))
+}
+
+// versionFlags are the flags ComponentGlobalsRegistry.Set parses; its errors ("could not parse \"\" as
+// version") do not say which.
+var versionFlags = []string{"emulated-version", "min-compatibility-version", "feature-gates"}
+
+// namingVersionFlags prefixes an error of ComponentGlobalsRegistry.Set with the version flags that were
+// given: one of them holds the value it could not use.
+func namingVersionFlags(fs *pflag.FlagSet, err error) error {
+	if err == nil {
+		return nil
+	}
+	var given []string
+	for _, name := range versionFlags {
+		if fs.Changed(name) {
+			given = append(given, "--"+name)
+		}
+	}
+	if len(given) == 0 {
+		return err
+	}
+	return fmt.Errorf("%s: %w", strings.Join(given, ", "), err)
 }

@@ -52,9 +52,9 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Kubeconfig of the cluster (with the cnat API aggregated); in-cluster config when empty.")
 	fs.Float32Var(&o.QPS, "kube-api-qps", o.QPS, "Requests per second to the API servers (Pods, Ats, events); many Ats due at once need many.")
 	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "Burst of requests to the API servers above --kube-api-qps.")
-	fs.IntVar(&o.Workers, "workers", o.Workers, "Ats synced in parallel.")
-	fs.StringVar(&o.BindAddress, "bind-address", o.BindAddress, "Address of the HTTP server for /healthz and /metrics.")
-	fs.DurationVar(&o.Resync, "resync-period", o.Resync, "How often every At is looked at again even without a change.")
+	fs.IntVar(&o.Workers, "workers", o.Workers, fmt.Sprintf("Ats synced in parallel (1 to %d).", maxWorkers))
+	fs.StringVar(&o.BindAddress, "bind-address", o.BindAddress, "Address (host:port) of the HTTP server for /healthz and /metrics.")
+	fs.DurationVar(&o.Resync, "resync-period", o.Resync, "How often every At is looked at again even without a change; 0 for never.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Run only while holding the Lease, so that replicas never act twice.")
 	fs.StringVar(&o.LeaseNS, "leader-elect-resource-namespace", o.LeaseNS, "Namespace of the leader election Lease.")
 	fs.StringVar(&o.LeaseName, "leader-elect-resource-name", o.LeaseName, "Name of the leader election Lease.")
@@ -62,21 +62,4 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.LeaseDuration, "leader-elect-lease-duration", o.LeaseDuration, "How long a Lease lasts without renewal.")
 	fs.DurationVar(&o.RenewDeadline, "leader-elect-renew-deadline", o.RenewDeadline, "How long the leader tries to renew before it gives up.")
 	fs.DurationVar(&o.RetryPeriod, "leader-elect-retry-period", o.RetryPeriod, "How often candidates try to acquire or renew the Lease.")
-}
-
-// Validate checks the options.
-func (o *Options) Validate() error {
-	if o.QPS <= 0 || o.Burst < 1 {
-		return fmt.Errorf("--kube-api-qps and --kube-api-burst must be positive")
-	}
-	if o.Workers < 1 {
-		return fmt.Errorf("--workers must be at least 1, not %d", o.Workers)
-	}
-	if o.LeaderElect && (o.LeaseNS == "" || o.LeaseName == "") {
-		return fmt.Errorf("--leader-elect needs --leader-elect-resource-namespace and --leader-elect-resource-name")
-	}
-	if o.LeaderElect && !(o.LeaseDuration > o.RenewDeadline && o.RenewDeadline > o.RetryPeriod) {
-		return fmt.Errorf("leader election needs lease duration > renew deadline > retry period")
-	}
-	return nil
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,18 @@ func TestValidate(t *testing.T) {
 		{"no lease name", func(o *Options) { o.LeaseName = "" }, "--leader-elect-resource-name"},
 		{"lease name irrelevant without election", func(o *Options) { o.LeaderElect, o.LeaseName = false, "" }, ""},
 		{"renew deadline beyond lease", func(o *Options) { o.RenewDeadline = 20 * time.Second }, "lease duration > renew deadline"},
+		{"qps NaN", func(o *Options) { o.QPS = float32(math.NaN()) }, "--kube-api-qps"},
+		{"qps infinite", func(o *Options) { o.QPS = float32(math.Inf(1)) }, "--kube-api-qps"},
+		{"too many workers", func(o *Options) { o.Workers = maxWorkers + 1 }, "--workers"},
+		{"negative resync", func(o *Options) { o.Resync = -time.Second }, "--resync-period"},
+		{"no resync", func(o *Options) { o.Resync = 0 }, ""},
+		{"bind address without port", func(o *Options) { o.BindAddress = "127.0.0.1" }, "--bind-address"},
+		{"bind address port out of range", func(o *Options) { o.BindAddress = ":65536" }, "--bind-address"},
+		{"bind address any port", func(o *Options) { o.BindAddress = "localhost:0" }, ""},
+		{"negative retry period", func(o *Options) { o.RetryPeriod = -time.Second }, "--leader-elect-retry-period"},
+		{"renew deadline within jittered retry", func(o *Options) { o.RetryPeriod = 9 * time.Second }, "1.2 × retry period"},
+		{"lease namespace not a name", func(o *Options) { o.LeaseNS = "Cnat/System" }, "--leader-elect-resource-namespace"},
+		{"no identity", func(o *Options) { o.Identity = "" }, "--leader-elect-identity"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := NewOptions()

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -26,6 +28,7 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/controller"
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
 	atinformers "github.com/programming-kubernetes/cnat/pkg/generated/informers/externalversions"
+	"github.com/programming-kubernetes/cnat/pkg/logflags"
 	cnatversion "github.com/programming-kubernetes/cnat/pkg/version"
 )
 
@@ -51,6 +54,7 @@ func NewCommand(ctx context.Context) *cobra.Command {
 	cmd.SetContext(ctx)
 	o.AddFlags(cmd.Flags())
 	versionFlag.AddFlag(cmd.Flags())
+	logflags.AddFlags(cmd.PersistentFlags())
 	return cmd
 }
 
@@ -79,7 +83,10 @@ func Run(ctx context.Context, o *Options) error {
 
 	healthz := leaderelection.NewLeaderHealthzAdaptor(20 * time.Second)
 	metrics := controller.NewMetrics(legacyregistry.MustRegister)
-	server := serveHealthAndMetrics(o.BindAddress, healthz)
+	server, err := serveHealthAndMetrics(o.BindAddress, healthz)
+	if err != nil {
+		return err
+	}
 	defer shutdown(server)
 
 	run := func(ctx context.Context) {
@@ -132,14 +139,27 @@ func runController(ctx context.Context, o *Options, atClient versioned.Interface
 	return c.Run(ctx, o.Workers)
 }
 
+// clientConfig is the kubeconfig's, or in a cluster the Pod's. Its errors name --kubeconfig: clientcmd's
+// own ("invalid configuration: no configuration has been provided") do not say where it came from.
 func clientConfig(kubeconfig string) (*rest.Config, error) {
 	if kubeconfig == "" {
-		return rest.InClusterConfig()
+		config, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, fmt.Errorf("--kubeconfig not given and not running in a cluster: %w", err)
+		}
+		return config, nil
 	}
-	return clientcmd.BuildConfigFromFlags("", kubeconfig)
+	config, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("--kubeconfig %s: %w", kubeconfig, err)
+	}
+	return config, nil
 }
 
-func serveHealthAndMetrics(addr string, leader *leaderelection.HealthzAdaptor) *http.Server {
+// serveHealthAndMetrics listens before it returns, so that an address that cannot be listened on (in use,
+// not this machine's) stops the start with an error naming --bind-address instead of a controller running
+// without its health check.
+func serveHealthAndMetrics(addr string, leader *leaderelection.HealthzAdaptor) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		// Unhealthy when leading but unable to renew the Lease: a restart lets another replica take over.
@@ -150,13 +170,17 @@ func serveHealthAndMetrics(addr string, leader *leaderelection.HealthzAdaptor) *
 		_, _ = w.Write([]byte("ok"))
 	})
 	mux.Handle("/metrics", legacyregistry.Handler())
+	listener, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--bind-address %s: %w", addr, err)
+	}
 	server := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
-		if err := server.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := server.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			klog.ErrorS(err, "Health and metrics server failed", "address", addr)
 		}
 	}()
-	return server
+	return server, nil
 }
 
 func shutdown(server *http.Server) {

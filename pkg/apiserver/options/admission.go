@@ -36,6 +36,11 @@ func addAdmissionPlugins(a *genericoptions.AdmissionOptions) {
 // clientset, over the server's loopback connection, and ResourceQuota how ats count. The factory starts once
 // the server serves (a post-start hook): the informers list and watch this very server.
 func cnatAdmissionInitializers(c *genericapiserver.RecommendedConfig) ([]admission.PluginInitializer, error) {
+	// Without a secure port there is no loopback connection; Validate refuses --secure-port 0, and a server
+	// built otherwise gets an error here rather than a nil dereference.
+	if c.LoopbackClientConfig == nil {
+		return nil, fmt.Errorf("admission: the cnat plugins need the server's loopback connection, which only a secure port (--secure-port) gives")
+	}
 	// The loopback connection speaks protobuf, which the server serves for Ats.
 	client, err := versioned.NewForConfig(c.LoopbackClientConfig)
 	if err != nil {

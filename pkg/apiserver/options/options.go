@@ -66,6 +66,9 @@ type Options struct {
 	standaloneAdmission *standaloneAdmission
 	// clusterAccess reviews, in aggregated mode, the permissions the server needs in the cluster (Config).
 	clusterAccess *clusteraccess.Checker
+	// servingCertFromDataDir tells that the serving certificate is the standalone one of the data dir, made
+	// at start if it is not there yet (so it is not checked before).
+	servingCertFromDataDir bool
 }
 
 // NewOptions returns the default options: v1beta1 in storage, port 8443, data in ./cnat-data.
@@ -85,6 +88,9 @@ func NewOptions() *Options {
 	// stays readable: the storage codec recognizes either encoding.
 	o.RecommendedOptions.Etcd.DefaultStorageMediaType = runtime.ContentTypeProtobuf
 	o.RecommendedOptions.SecureServing.BindPort = DefaultSecurePort
+	// --secure-port 0 means "no HTTPS listener" upstream; an aggregated server without one serves nothing
+	// (the aggregator and kubectl reach it over HTTPS only), so it is refused at start, as kube-apiserver does.
+	o.RecommendedOptions.SecureServing.Required = true
 	addAdmissionPlugins(o.RecommendedOptions.Admission)
 	o.RecommendedOptions.ExtraAdmissionInitializers = cnatAdmissionInitializers
 	return o
@@ -120,7 +126,7 @@ func (o *Options) Complete() error {
 	o.standalone = ro.CoreAPI != nil && ro.CoreAPI.CoreAPIKubeconfigPath == "" && os.Getenv("KUBERNETES_SERVICE_HOST") == ""
 
 	if err := o.applyStorageMediaType(); err != nil {
-		return err
+		return fmt.Errorf("--storage-media-type %q: %w", ro.Etcd.DefaultStorageMediaType, err)
 	}
 	if len(ro.Etcd.StorageConfig.Transport.ServerList) == 0 {
 		etcd, err := embeddedetcd.New(filepath.Join(o.DataDir, "etcd"))
@@ -160,7 +166,10 @@ func (o *Options) Complete() error {
 	if !o.BindAddressSet {
 		ro.SecureServing.BindAddress = netutils.ParseIPSloppy("127.0.0.1")
 	}
-	if ro.SecureServing.ServerCert.CertKey.CertFile == "" {
+	// Only when neither is given: a certificate without its key (or the reverse) is refused by Validate rather
+	// than silently replaced.
+	if certKey := ro.SecureServing.ServerCert.CertKey; certKey.CertFile == "" && certKey.KeyFile == "" {
+		o.servingCertFromDataDir = true
 		pki := standalone.NewPKI(o.DataDir)
 		ro.SecureServing.ServerCert.CertKey.CertFile = pki.ServingCert()
 		ro.SecureServing.ServerCert.CertKey.KeyFile = pki.ServingKey()
@@ -179,6 +188,9 @@ func (o *Options) Validate() error {
 	if o.standaloneAdmission != nil {
 		errs = append(errs, o.standaloneAdmission.Validate()...)
 	}
+	errs = append(errs, o.validateStandaloneFlags()...)
+	errs = append(errs, o.validateFlagValues()...)
+	errs = append(errs, o.validateInputFiles()...)
 	return utilerrors.NewAggregate(errs)
 }
 

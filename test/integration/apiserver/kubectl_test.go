@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/version"
 
 	cnatversion "github.com/programming-kubernetes/cnat/pkg/version"
+	"github.com/programming-kubernetes/cnat/test/integration/framework"
 	"github.com/programming-kubernetes/cnat/test/internal/localup"
 )
 
@@ -47,7 +47,7 @@ func TestReadmeWatchShowsDelete(t *testing.T) {
 
 	watchCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out := &syncBuffer{}
+	out := &framework.SyncBuffer{}
 	watch := kubectlCommand(watchCtx, append(args[1:], "--namespace", ns)...)
 	watch.Stdout = out
 	if err := watch.Start(); err != nil {
@@ -81,7 +81,7 @@ func readmeCommand(t *testing.T, prefix string) []string {
 }
 
 // waitFor waits until out holds want.
-func waitFor(t *testing.T, out *syncBuffer, want string) {
+func waitFor(t *testing.T, out *framework.SyncBuffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(out.String(), want) {
@@ -90,24 +90,6 @@ func waitFor(t *testing.T, out *syncBuffer, want string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a buffer a command writes while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestKubectlVersion: kubectl version succeeds against the server and shows its version.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/programming-kubernetes/cnat/test/internal/gobuild"
 )
 
 var (
@@ -38,36 +40,22 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if err := build(bin); err != nil {
+	if err := gobuild.Build(bin, "./cmd/cnat-apiserver", "./cmd/cnat-controller"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return m.Run()
 }
 
-// build builds the binaries into dir as make build does: stamped with hack/version-ldflags.sh. (A plain
-// go build stamps the commit itself only in a git clone whose VCS stamping is on; TestDerive covers it.)
-func build(dir string) error {
-	ldflags := exec.Command("hack/version-ldflags.sh")
-	ldflags.Dir = moduleRoot()
-	flags, err := ldflags.Output()
-	if err != nil {
-		return fmt.Errorf("hack/version-ldflags.sh: %w", err)
-	}
-	build := exec.Command("go", "build", "-ldflags", strings.TrimSpace(string(flags)), "-o", dir+"/",
-		"./cmd/cnat-apiserver", "./cmd/cnat-controller")
-	build.Dir = moduleRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %w\n%s", err, out)
-	}
-	return nil
-}
-
 // gitHead returns the commit of the checkout and whether it has changes not committed.
 func gitHead() (commit string, dirty bool, err error) {
+	root, err := gobuild.ModuleRoot()
+	if err != nil {
+		return "", false, err
+	}
 	git := func(args ...string) (string, error) {
 		cmd := exec.Command("git", args...)
-		cmd.Dir = moduleRoot()
+		cmd.Dir = root
 		out, err := cmd.Output()
 		if err != nil {
 			return "", fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
@@ -79,15 +67,6 @@ func gitHead() (commit string, dirty bool, err error) {
 	}
 	status, err := git("status", "--porcelain")
 	return commit, status != "", err
-}
-
-// moduleRoot is the directory of go.mod.
-func moduleRoot() string {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		panic(err)
-	}
-	return filepath.Dir(strings.TrimSpace(string(out)))
 }
 
 // binary is the path of a built command.

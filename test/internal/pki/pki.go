@@ -19,11 +19,11 @@ import (
 	"time"
 )
 
-// CA signs certificates; its certificate is at CertFile.
+// CA signs certificates; its certificate is at CertFile, its key at KeyFile.
 type CA struct {
-	CertFile string
-	cert     *x509.Certificate
-	key      crypto.Signer
+	CertFile, KeyFile string
+	cert              *x509.Certificate
+	key               crypto.Signer
 }
 
 // Pair is a certificate and its key, as files.
@@ -43,8 +43,14 @@ const (
 	Peer = Server | Client
 )
 
-// NewCA makes a CA named cn, written to <dir>/<name>.crt (and .key).
+// NewCA makes a CA named cn, written to <dir>/<name>.crt (and .key), valid from an hour ago for a day.
 func NewCA(dir, name, cn string) (*CA, error) {
+	return NewCAValidBetween(dir, name, cn, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+}
+
+// NewCAValidBetween makes a CA as NewCA does, valid from notBefore to notAfter: an expired certificate, or
+// one not valid yet, for the tests of what refuses it.
+func NewCAValidBetween(dir, name, cn string, notBefore, notAfter time.Time) (*CA, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -52,8 +58,8 @@ func NewCA(dir, name, cn string) (*CA, error) {
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial(),
 		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
@@ -70,7 +76,7 @@ func NewCA(dir, name, cn string) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CA{CertFile: pair.CertFile, cert: cert, key: key}, nil
+	return &CA{CertFile: pair.CertFile, KeyFile: pair.KeyFile, cert: cert, key: key}, nil
 }
 
 // LoadCA reads a CA made elsewhere (openssl, by hack/lib/control-plane.sh) to sign with it.
@@ -95,7 +101,7 @@ func LoadCA(certFile, keyFile string) (*CA, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: not a signing key", keyFile)
 	}
-	return &CA{CertFile: certFile, cert: cert, key: signer}, nil
+	return &CA{CertFile: certFile, KeyFile: keyFile, cert: cert, key: signer}, nil
 }
 
 // Issue signs a certificate for cn (organizations become groups for Kubernetes) with the given names: IP
