@@ -1,14 +1,14 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/rand"
-	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/programming-kubernetes/cnat/test/internal/smoke"
 )
 
 const (
@@ -66,9 +66,5 @@ func field(obj any, path ...string) any {
 // eventually polls cond every 500ms for up to timeout.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(t.Context(), 500*time.Millisecond, timeout, true,
-		func(context.Context) (bool, error) { return cond(), nil })
-	if err != nil {
-		t.Fatalf("%s: not within %s", what, timeout)
-	}
+	smoke.Eventually(t, timeout, what, cond)
 }

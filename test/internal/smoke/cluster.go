@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,7 +58,9 @@ spec:
 // validatingWebhook: a validating admission webhook on ats is called by cnat-apiserver and its verdict holds.
 func validatingWebhook(t *testing.T, k Kubectl) {
 	ns := namespace(t, k)
+	var calls atomic.Int32
 	webhook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
 		body, _ := io.ReadAll(r.Body)
 		var review admissionv1.AdmissionReview
 		if err := json.Unmarshal(body, &review); err != nil || review.Request == nil {
@@ -101,6 +104,11 @@ webhooks:
 `, "apply", "-f", "-")
 	t.Cleanup(func() { _, _ = k.Try("", "delete", "validatingwebhookconfiguration", name) })
 	expectDenied(t, k, ns, "the smoke's webhook denies ats labelled deny")
+	before := calls.Load()
+	k.Run(t, at(beta, "allowed-too", farFuture, "{}"), "create", "-n", ns, "-f", "-")
+	if calls.Load() <= before {
+		t.Error("the webhook was not called for an allowed create")
+	}
 }
 
 // expectDenied creates labelled ats (each with a name of its own) until cnat-apiserver's informers have seen
@@ -110,7 +118,7 @@ func expectDenied(t *testing.T, k Kubectl, ns, message string) {
 	for _, version := range []string{beta, alpha} {
 		var out string
 		probe := 0
-		eventually(t, 60*time.Second, "a labelled At in "+version+" denied", func() bool {
+		Eventually(t, 60*time.Second, "a labelled At in "+version+" denied", func() bool {
 			probe++
 			var err error
 			out, err = k.Try(at(version, fmt.Sprintf("denied-%s-%d", version, probe), farFuture, "{deny: \"yes\"}"), "create", "-n", ns, "-f", "-")
@@ -135,7 +143,7 @@ func resourceQuota(t *testing.T, k Kubectl) {
 	used := func() string {
 		return k.Run(t, "", "get", "resourcequota", quota, "-n", ns, "-o", `jsonpath={.status.used.count/ats\.cnat\.programming-kubernetes\.info}`)
 	}
-	eventually(t, 120*time.Second, "kube-controller-manager counts the existing At", func() bool {
+	Eventually(t, 120*time.Second, "kube-controller-manager counts the existing At", func() bool {
 		if quota != "" {
 			k.Run(t, "", "delete", "resourcequota", quota, "-n", ns)
 		}
@@ -167,13 +175,13 @@ func aggregatedRoles(t *testing.T, k Kubectl) {
 		{"smoke-view", "create", "no"}, {"smoke-nobody", "list", "no"},
 	} {
 		// The aggregation controller fills the roles asynchronously.
-		eventually(t, 60*time.Second, fmt.Sprintf("%s can-i %s ats: %s", tc.user, tc.verb, tc.want), func() bool {
+		Eventually(t, 60*time.Second, fmt.Sprintf("%s can-i %s ats: %s", tc.user, tc.verb, tc.want), func() bool {
 			out, _ := k.Try("", "auth", "can-i", tc.verb, "ats."+group, "-n", ns, "--as", tc.user)
 			return strings.TrimSpace(out) == tc.want
 		})
 	}
 	// And cnat-apiserver, which authorizes through the cluster, agrees.
-	eventually(t, 30*time.Second, "edit creates an At through cnat-apiserver", func() bool {
+	Eventually(t, 30*time.Second, "edit creates an At through cnat-apiserver", func() bool {
 		_, err := k.Try(at(beta, "by-edit", farFuture, "{}"), "create", "-n", ns, "-f", "-", "--as", "smoke-edit")
 		return err == nil
 	})

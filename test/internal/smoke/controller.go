@@ -16,14 +16,14 @@ func controllerRunsAnAt(t *testing.T, k Kubectl) {
 	ns := namespace(t, k)
 	schedule := time.Now().Add(3 * time.Second).UTC().Format(time.RFC3339)
 	k.Run(t, at(beta, "due", schedule, "{}"), "create", "-n", ns, "-f", "-")
-	eventually(t, 60*time.Second, "the At Succeeded", func() bool {
+	Eventually(t, 60*time.Second, "the At Succeeded", func() bool {
 		return k.Run(t, "", "get", resource(beta), "due", "-n", ns, "-o", "jsonpath={.status.phase}") == "Succeeded"
 	})
 	pod := k.Run(t, "", "get", resource(beta), "due", "-n", ns, "-o", "jsonpath={.status.podName}")
 	if phase := k.Run(t, "", "get", "pod", pod, "-n", ns, "-o", "jsonpath={.status.phase}"); phase != "Succeeded" {
 		t.Errorf("Pod %s is %q", pod, phase)
 	}
-	eventually(t, 30*time.Second, "Events of the At", func() bool {
+	Eventually(t, 30*time.Second, "Events of the At", func() bool {
 		events := k.Run(t, "", "get", "events", "-n", ns, "--field-selector", "involvedObject.name=due", "-o", "jsonpath={.items[*].reason}")
 		return strings.TrimSpace(events) != ""
 	})

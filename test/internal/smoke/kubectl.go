@@ -43,8 +43,8 @@ func (k Kubectl) Try(stdin string, args ...string) (string, error) {
 	return string(out), err
 }
 
-// eventually polls cond every 500ms for up to timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+// Eventually polls cond every 500ms for up to timeout, and fails the test if it never holds.
+func Eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	err := wait.PollUntilContextTimeout(t.Context(), 500*time.Millisecond, timeout, true,
 		func(context.Context) (bool, error) { return cond(), nil })
