@@ -276,8 +276,8 @@ func apiServices(t *testing.T, objs []*unstructured.Unstructured) []*unstructure
 // the Pods use the ServiceAccount of the RBAC, the serving certificate's files are where its Secret is
 // mounted, the APIServices point at the Service, the admission configuration and the images are those of
 // artifacts/deploy/images; etcd's members and cnat-apiserver's connection to them
-// (checkEtcdWiring); nothing speaks plain HTTP but etcd's metrics listener. It returns what it found out
-// about etcd.
+// (checkEtcdWiring); nothing speaks plain HTTP but etcd's metrics listener; both speak TLS 1.2 at least with
+// strong suites (checkTLSFlags). It returns what it found out about etcd.
 func checkDeployWiring(t *testing.T, objs []*unstructured.Unstructured) etcdDeployment {
 	t.Helper()
 	deploy := findObject(t, objs, "Deployment", "cnat-apiserver")
@@ -325,6 +325,7 @@ func checkDeployWiring(t *testing.T, objs []*unstructured.Unstructured) etcdDepl
 	checkImagesPinned(t, objs)
 	etcd := checkEtcdWiring(t, objs)
 	checkNoPlainHTTP(t, objs)
+	checkTLSFlags(t, objs)
 	return etcd
 }
 

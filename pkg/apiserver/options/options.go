@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -85,6 +86,7 @@ func NewOptions() *Options {
 	// stays readable: the storage codec recognizes either encoding.
 	o.RecommendedOptions.Etcd.DefaultStorageMediaType = runtime.ContentTypeProtobuf
 	o.RecommendedOptions.SecureServing.BindPort = DefaultSecurePort
+	o.RecommendedOptions.SecureServing.CipherSuites = slices.Clone(strongCipherSuites)
 	addAdmissionPlugins(o.RecommendedOptions.Admission)
 	o.RecommendedOptions.ExtraAdmissionInitializers = cnatAdmissionInitializers
 	return o
@@ -98,6 +100,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	o.ServerRun.AddUniversalFlags(fs)
 	o.RecommendedOptions.AddFlags(fs)
 	describeModeDefaults(fs)
+	describeTLSDefaults(fs)
 	o.flags = fs
 	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "Directory for the embedded etcd (used when --etcd-servers is "+
 		"not given) and, when standalone (no --kubeconfig), the certificates and admin.kubeconfig.")
