@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
 	"github.com/programming-kubernetes/cnat/test/integration/framework"
+	"github.com/programming-kubernetes/cnat/test/internal/auditevents"
 	"github.com/programming-kubernetes/cnat/test/internal/localup"
 )
 
@@ -31,13 +33,8 @@ func policyFile() string {
 	return filepath.Join(localup.Root(), "artifacts", "deploy", "components", "audit", "policy.yaml")
 }
 
-// write is one write of the workload, as its audit event must show it.
-type write struct {
-	verb, subresource string
-}
-
 // workloadWrites are the writes runWorkload makes, in order.
-var workloadWrites = []write{{"create", ""}, {"patch", ""}, {"update", "status"}, {"delete", ""}}
+var workloadWrites = []auditevents.Write{{Verb: "create"}, {Verb: "patch"}, {Verb: "update", Subresource: "status"}, {Verb: "delete"}}
 
 // runWorkload creates an At as writer, reads it, patches it, updates its status and deletes it; it also
 // polls the health checks, which the policy leaves out. It returns the At's namespace and name.
@@ -99,35 +96,8 @@ func mustTransport(t *testing.T, config *rest.Config) http.RoundTripper {
 	return rt
 }
 
-// missingWrites lists the workload's writes that events lack: an event at RequestResponse, when the response
-// was complete, by user, of the At namespace/name, with the object that was sent (but for delete) and the
-// one that came back.
-func missingWrites(events []auditv1.Event, user, namespace, name string) []write {
-	var missing []write
-	for _, w := range workloadWrites {
-		found := false
-		for _, e := range events {
-			ref := e.ObjectRef
-			if e.Verb != w.verb || ref == nil || ref.Resource != "ats" || ref.Subresource != w.subresource ||
-				ref.Namespace != namespace || ref.Name != name || ref.APIGroup != "cnat.programming-kubernetes.info" {
-				continue
-			}
-			found = e.User.Username == user && e.Level == auditv1.LevelRequestResponse &&
-				e.Stage == auditv1.StageResponseComplete && e.ResponseObject != nil &&
-				(w.verb == "delete" || e.RequestObject != nil)
-			if found {
-				break
-			}
-		}
-		if !found {
-			missing = append(missing, w)
-		}
-	}
-	return missing
-}
-
-// checkOnlyWhatThePolicySays: no event of a health check, none at RequestReceived (the policy omits that
-// stage), and reads of the At at Metadata: who and which, without its content.
+// checkOnlyWhatThePolicySays: no event of a health check, none at RequestReceived and no managedFields in
+// recorded objects (the policy omits both), and reads of the At at Metadata: who and which, without its content.
 func checkOnlyWhatThePolicySays(t *testing.T, events []auditv1.Event, namespace, name string) {
 	t.Helper()
 	reads := 0
@@ -137,10 +107,13 @@ func checkOnlyWhatThePolicySays(t *testing.T, events []auditv1.Event, namespace,
 				t.Errorf("an event of the health check %s: %+v", path, e)
 			}
 		}
+		if e.ResponseObject != nil && strings.Contains(string(e.ResponseObject.Raw), `"managedFields"`) {
+			t.Errorf("the %s event of %s records managedFields, which the policy omits", e.Verb, e.RequestURI)
+		}
 		if e.Stage == auditv1.StageRequestReceived {
 			t.Errorf("an event at RequestReceived, which the policy omits: %s %s", e.Verb, e.RequestURI)
 		}
-		if e.Verb == "get" && e.ObjectRef != nil && e.ObjectRef.Resource == "ats" && e.ObjectRef.Namespace == namespace && e.ObjectRef.Name == name {
+		if e.Verb == "get" && auditevents.IsOfAt(e, namespace, name) {
 			reads++
 			if e.Level != auditv1.LevelMetadata || e.ResponseObject != nil || e.RequestObject != nil {
 				data, _ := json.Marshal(e)

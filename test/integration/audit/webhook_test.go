@@ -15,6 +15,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/programming-kubernetes/cnat/test/integration/framework"
+	"github.com/programming-kubernetes/cnat/test/internal/auditevents"
 )
 
 // TestAuditWebhook: with --audit-webhook-config-file, cnat-apiserver posts batches of events (an
@@ -46,12 +47,12 @@ func TestAuditWebhook(t *testing.T) {
 	namespace, name := runWorkload(t, s)
 
 	var received []auditv1.Event
-	var missing []write
+	var missing []auditevents.Write
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		mu.Lock()
 		received = append([]auditv1.Event(nil), events...)
 		mu.Unlock()
-		if missing = missingWrites(received, writer, namespace, name); len(missing) == 0 || time.Now().After(deadline) {
+		if missing = auditevents.MissingWrites(received, workloadWrites, writer, namespace, name); len(missing) == 0 || time.Now().After(deadline) {
 			break
 		}
 	}
@@ -61,7 +62,8 @@ func TestAuditWebhook(t *testing.T) {
 		t.Errorf("the webhook received what is no EventList: %v", bad)
 	}
 	if len(missing) > 0 {
-		t.Fatalf("the webhook did not receive the writes %v of %s/%s by %s among %d events", missing, namespace, name, writer, len(received))
+		t.Fatalf("the webhook did not receive the writes %v of %s/%s by %s; it received %v", missing, namespace, name, writer,
+			auditevents.Users(received, namespace, name))
 	}
 	checkOnlyWhatThePolicySays(t, received, namespace, name)
 }
