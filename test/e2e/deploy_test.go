@@ -114,6 +114,13 @@ func TestDeploy(t *testing.T) {
 		dryRunApply(t, objs)
 	})
 
+	t.Run("audit", func(t *testing.T) {
+		objs := renderWithComponent(t, filepath.Join(repoRoot, "artifacts", "deploy"), deployAuditComponent)
+		checkDeployWiring(t, objs)
+		checkAuditWiring(t, objs)
+		dryRunApply(t, objs)
+	})
+
 	t.Run("cert-manager", func(t *testing.T) {
 		dir := filepath.Join(repoRoot, "artifacts", "deploy", "overlays", "cert-manager")
 		certManager, rest := splitCertManager(renderKustomize(t, dir))
@@ -125,7 +132,7 @@ func TestDeploy(t *testing.T) {
 		checkCertManager(t, certManager, rest, etcd)
 
 		// With encryption at rest, as docs/cluster.md says: the same objects, the Secret mounted.
-		_, encrypted := splitCertManager(renderWithEncryption(t, dir))
+		_, encrypted := splitCertManager(renderWithComponent(t, dir, deployEncryptionComponent))
 		if got, want := deployKeys(encrypted), deployKeys(rest); !equalSorted(got, want) {
 			t.Errorf("with the encryption component the overlay renders\n%v\nwant\n%v", got, want)
 		}
