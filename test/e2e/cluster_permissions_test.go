@@ -39,7 +39,7 @@ func TestMissingPermissionFailsClosed(t *testing.T) {
 		t.Fatalf("the permission was not taken away: %s", rules)
 	}
 	// A server started with the narrowed RBAC, as after an install with a stale ClusterRole.
-	controllerScript(t, "cp_restart cnat-apiserver")
+	controlPlaneScript(t, "cp_restart cnat-apiserver")
 
 	want := "list validatingadmissionpolicies.admissionregistration.k8s.io (all namespaces) (for ValidatingAdmissionPolicy)"
 	var check string

@@ -162,14 +162,16 @@ func TestControllerAtDeletedBeforeItsTimeNeverRuns(t *testing.T) {
 	}
 }
 
-// controllerScript runs a function of hack/lib/cnat.sh against the e2e control plane.
-func controllerScript(t *testing.T, function string) {
+// controlPlaneScript runs script (bash, with the functions of hack/lib/control-plane.sh and cnat.sh, args as
+// "$@") against the e2e control plane.
+func controlPlaneScript(t *testing.T, script string, args ...string) {
 	t.Helper()
-	cmd := exec.Command("bash", "-c", "set -euo pipefail; source hack/lib/control-plane.sh; source hack/lib/cnat.sh; "+function)
+	cmd := exec.Command("bash", append([]string{"-c", "set -euo pipefail; source hack/lib/control-plane.sh; source hack/lib/cnat.sh; " + script, "bash"}, args...)...)
 	cmd.Dir = repoRoot
-	cmd.Env = append(cmd.Environ(), "CP_RUN_DIR="+env["CP_RUN_DIR"], "KUBECONFIG="+env["KUBECONFIG"])
+	cmd.Env = append(cmd.Environ(), "CP_RUN_DIR="+env["CP_RUN_DIR"], "KUBECONFIG="+env["KUBECONFIG"],
+		"CNAT_APISERVER_URL="+env["CNAT_APISERVER_URL"])
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", function, err, out)
+		t.Fatalf("%s %s: %v\n%s", script, strings.Join(args, " "), err, out)
 	}
 }
 
@@ -182,14 +184,14 @@ func TestControllerRestart(t *testing.T) {
 	pod := waitForPod(t, ns, "survives", 30*time.Second)
 	waitForPhase(t, ns, "survives", "Running")
 
-	controllerScript(t, "cp_stop_one cnat-controller")
+	controlPlaneScript(t, "cp_stop_one cnat-controller")
 	missed, schedule := atDueIn("missed", time.Second)
 	kubectl(t, missed, "create", "-n", ns, "-f", "-")
 	time.Sleep(time.Until(schedule) + 2*time.Second)
 	if pods := podsOf(t, ns, "missed"); len(pods) != 0 {
 		t.Fatalf("an At ran with no controller: %v", pods)
 	}
-	controllerScript(t, "cnat_start_controller")
+	controlPlaneScript(t, "cnat_start_controller")
 
 	waitForPod(t, ns, "missed", 60*time.Second)
 	waitForPhase(t, ns, "missed", "Running")

@@ -50,8 +50,8 @@ func TestConversionThroughTheAggregator(t *testing.T) {
 	}
 	// The fixtures hold statuses no controller wrote (Pods that do not exist, schedules long past): a running
 	// controller would act on them. It is stopped for this test and started again after it.
-	controllerScript(t, "cp_stop_one cnat-controller")
-	t.Cleanup(func() { controllerScript(t, "cnat_start_controller") })
+	controlPlaneScript(t, "cp_stop_one cnat-controller")
+	t.Cleanup(func() { controlPlaneScript(t, "cnat_start_controller") })
 	ns := namespace(t)
 	for _, entry := range entries {
 		for _, dir := range [][2]string{{"v1alpha1", "v1beta1"}, {"v1beta1", "v1alpha1"}} {

@@ -90,9 +90,9 @@ func checkEncryptionConfig(t *testing.T, objs []*unstructured.Unstructured) {
 	}
 }
 
-// renderWithEncryption renders an overlay of dir (a kustomization) that adds the encryption component, as
-// docs/cluster.md tells cert-manager users to write it.
-func renderWithEncryption(t *testing.T, dir string) []*unstructured.Unstructured {
+// renderWithComponent renders an overlay of dir (a kustomization) that adds a component of artifacts/deploy
+// (components/…), as docs/cluster.md tells users to write it.
+func renderWithComponent(t *testing.T, dir, component string) []*unstructured.Unstructured {
 	t.Helper()
 	overlay := t.TempDir()
 	rel := func(to string) string {
@@ -108,7 +108,7 @@ func renderWithEncryption(t *testing.T, dir string) []*unstructured.Unstructured
 		"resources:",
 		"- " + rel(dir),
 		"components:",
-		"- " + rel(filepath.Join(repoRoot, "artifacts", "deploy", deployEncryptionComponent)),
+		"- " + rel(filepath.Join(repoRoot, "artifacts", "deploy", component)),
 	}, "\n") + "\n"
 	if err := os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(kustomization), 0o600); err != nil {
 		t.Fatal(err)

@@ -37,14 +37,21 @@ func checkImagesPinned(t *testing.T, objs []*unstructured.Unstructured) {
 	}
 }
 
-// checkAdmissionConfig: the file cnat-apiserver's --admission-control-config-file names is, through a
-// read-only ConfigMap mount, the admission configuration of the images component (AtPolicy's defaultImage).
+// checkAdmissionConfig: the file cnat-apiserver's --admission-control-config-file names is the admission
+// configuration of the images component (AtPolicy's defaultImage).
 func checkAdmissionConfig(t *testing.T, objs []*unstructured.Unstructured) {
+	t.Helper()
+	checkConfigMapFile(t, objs, "admission-control-config-file", filepath.Join(deployImagesDir, "admission-config.yaml"))
+}
+
+// checkConfigMapFile: the file a flag of cnat-apiserver names is, through a read-only ConfigMap mount, the
+// file want of the repository (a kustomize configMapGenerator's).
+func checkConfigMapFile(t *testing.T, objs []*unstructured.Unstructured, flagName, want string) {
 	t.Helper()
 	deploy := findObject(t, objs, "Deployment", "cnat-apiserver")
 	container := onlyContainer(t, deploy)
-	file := mustFlag(t, containerArgs(container), "admission-control-config-file")
-	want, err := os.ReadFile(filepath.Join(repoRoot, deployImagesDir, "admission-config.yaml"))
+	file := mustFlag(t, containerArgs(container), flagName)
+	wantData, err := os.ReadFile(filepath.Join(repoRoot, want))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,12 +64,11 @@ func checkAdmissionConfig(t *testing.T, objs []*unstructured.Unstructured) {
 	}
 	name, _, _ := unstructured.NestedString(v, "configMap", "name")
 	if name == "" {
-		t.Errorf("cnat-apiserver: --admission-control-config-file=%s is in volume %v, not a ConfigMap", file, v)
+		t.Errorf("cnat-apiserver: --%s=%s is in volume %v, not a ConfigMap", flagName, file, v)
 		return
 	}
 	got, _, _ := unstructured.NestedString(findObject(t, objs, "ConfigMap", name).Object, "data", key)
-	if got != string(want) {
-		t.Errorf("--admission-control-config-file=%s is key %s of ConfigMap %s:\n%s\nwant %s/admission-config.yaml:\n%s",
-			file, key, name, got, deployImagesDir, want)
+	if got != string(wantData) {
+		t.Errorf("--%s=%s is key %s of ConfigMap %s:\n%s\nwant %s:\n%s", flagName, file, key, name, got, want, wantData)
 	}
 }

@@ -114,6 +114,13 @@ func TestDeploy(t *testing.T) {
 		dryRunApply(t, objs)
 	})
 
+	t.Run("audit", func(t *testing.T) {
+		objs := renderWithComponent(t, filepath.Join(repoRoot, "artifacts", "deploy"), deployAuditComponent)
+		checkDeployWiring(t, objs)
+		checkAuditWiring(t, objs)
+		dryRunApply(t, objs)
+	})
+
 	t.Run("cert-manager", func(t *testing.T) {
 		dir := filepath.Join(repoRoot, "artifacts", "deploy", "overlays", "cert-manager")
 		certManager, rest := splitCertManager(renderKustomize(t, dir))
@@ -125,7 +132,7 @@ func TestDeploy(t *testing.T) {
 		checkCertManager(t, certManager, rest, etcd)
 
 		// With encryption at rest, as docs/cluster.md says: the same objects, the Secret mounted.
-		_, encrypted := splitCertManager(renderWithEncryption(t, dir))
+		_, encrypted := splitCertManager(renderWithComponent(t, dir, deployEncryptionComponent))
 		if got, want := deployKeys(encrypted), deployKeys(rest); !equalSorted(got, want) {
 			t.Errorf("with the encryption component the overlay renders\n%v\nwant\n%v", got, want)
 		}
@@ -276,8 +283,8 @@ func apiServices(t *testing.T, objs []*unstructured.Unstructured) []*unstructure
 // the Pods use the ServiceAccount of the RBAC, the serving certificate's files are where its Secret is
 // mounted, the APIServices point at the Service, the admission configuration and the images are those of
 // artifacts/deploy/images; etcd's members and cnat-apiserver's connection to them
-// (checkEtcdWiring); nothing speaks plain HTTP but etcd's metrics listener. It returns what it found out
-// about etcd.
+// (checkEtcdWiring); nothing speaks plain HTTP but etcd's metrics listener; both speak TLS 1.2 at least with
+// strong suites (checkTLSFlags). It returns what it found out about etcd.
 func checkDeployWiring(t *testing.T, objs []*unstructured.Unstructured) etcdDeployment {
 	t.Helper()
 	deploy := findObject(t, objs, "Deployment", "cnat-apiserver")
@@ -325,6 +332,7 @@ func checkDeployWiring(t *testing.T, objs []*unstructured.Unstructured) etcdDepl
 	checkImagesPinned(t, objs)
 	etcd := checkEtcdWiring(t, objs)
 	checkNoPlainHTTP(t, objs)
+	checkTLSFlags(t, objs)
 	return etcd
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -91,6 +92,7 @@ func NewOptions() *Options {
 	// --secure-port 0 means "no HTTPS listener" upstream; an aggregated server without one serves nothing
 	// (the aggregator and kubectl reach it over HTTPS only), so it is refused at start, as kube-apiserver does.
 	o.RecommendedOptions.SecureServing.Required = true
+	o.RecommendedOptions.SecureServing.CipherSuites = slices.Clone(strongCipherSuites)
 	addAdmissionPlugins(o.RecommendedOptions.Admission)
 	o.RecommendedOptions.ExtraAdmissionInitializers = cnatAdmissionInitializers
 	return o
@@ -104,6 +106,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	o.ServerRun.AddUniversalFlags(fs)
 	o.RecommendedOptions.AddFlags(fs)
 	describeModeDefaults(fs)
+	describeTLSDefaults(fs)
 	o.flags = fs
 	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "Directory for the embedded etcd (used when --etcd-servers is "+
 		"not given) and, when standalone (no --kubeconfig), the certificates and admin.kubeconfig.")

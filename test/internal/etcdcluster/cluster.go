@@ -35,10 +35,13 @@ type Cluster struct {
 	// CA signed every certificate; ClientCert is a client certificate it trusts (for cnat-apiserver, etcdctl).
 	CA         *pki.CA
 	ClientCert pki.Pair
+	// MemberCert is every member's certificate, for both its listeners and for dialling its peers.
+	MemberCert pki.Pair
 	Members    []*Member
 
-	bins       Binaries
-	serverCert pki.Pair
+	bins Binaries
+	// extraFlags are given to every member, at every start.
+	extraFlags []string
 }
 
 // Member is one etcd member.
@@ -52,12 +55,14 @@ type Member struct {
 	wanted bool
 }
 
-// Start makes certificates and starts a new cluster of n members under dir.
-func Start(dir string, n int, bins Binaries) (*Cluster, error) {
+// Start makes certificates and starts a new cluster of n members under dir, each with extraFlags besides
+// those of its listeners, cluster and certificates (artifacts/deploy/server/etcd.yaml's TLS settings, say).
+func Start(dir string, n int, bins Binaries, extraFlags ...string) (*Cluster, error) {
 	c, err := newCluster(dir, "cnat-test-"+strconv.FormatInt(time.Now().UnixNano(), 36), n, bins)
 	if err != nil {
 		return nil, err
 	}
+	c.extraFlags = extraFlags
 	if err := c.startAll("new"); err != nil {
 		c.Stop()
 		return nil, err
@@ -72,7 +77,7 @@ func newCluster(dir, token string, n int, bins Binaries) (*Cluster, error) {
 		return nil, err
 	}
 	// One certificate for every member, for both its listeners: it carries every name clients and peers dial.
-	serverCert, err := ca.Issue(pkiDir, "member", "cnat-etcd", nil, pki.Peer, "localhost", "127.0.0.1")
+	MemberCert, err := ca.Issue(pkiDir, "member", "cnat-etcd", nil, pki.Peer, "localhost", "127.0.0.1")
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +85,7 @@ func newCluster(dir, token string, n int, bins Binaries) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Dir: dir, Token: token, CA: ca, ClientCert: clientCert, bins: bins, serverCert: serverCert}
+	c := &Cluster{Dir: dir, Token: token, CA: ca, ClientCert: clientCert, bins: bins, MemberCert: MemberCert}
 	ports, err := freePorts(2 * n)
 	if err != nil {
 		return nil, err
@@ -135,7 +140,7 @@ func (c *Cluster) TLSFlags() []string {
 
 func (c *Cluster) startMember(i int, state string) error {
 	m := c.Members[i]
-	proc, err := process.Start("etcd-"+m.Name, filepath.Join(c.Dir, "logs"), c.bins.Etcd,
+	proc, err := process.Start("etcd-"+m.Name, filepath.Join(c.Dir, "logs"), c.bins.Etcd, append([]string{
 		"--name", m.Name,
 		"--data-dir", m.DataDir,
 		"--listen-client-urls", m.ClientURL, "--advertise-client-urls", m.ClientURL,
@@ -144,12 +149,12 @@ func (c *Cluster) startMember(i int, state string) error {
 		"--initial-cluster-state", state,
 		"--initial-cluster-token", c.Token,
 		// Mutual TLS towards clients and between members, as in artifacts/deploy/server/etcd.yaml.
-		"--cert-file", c.serverCert.CertFile, "--key-file", c.serverCert.KeyFile,
+		"--cert-file", c.MemberCert.CertFile, "--key-file", c.MemberCert.KeyFile,
 		"--client-cert-auth", "--trusted-ca-file", c.CA.CertFile,
-		"--peer-cert-file", c.serverCert.CertFile, "--peer-key-file", c.serverCert.KeyFile,
+		"--peer-cert-file", c.MemberCert.CertFile, "--peer-key-file", c.MemberCert.KeyFile,
 		"--peer-client-cert-auth", "--peer-trusted-ca-file", c.CA.CertFile,
 		"--log-level", "warn",
-	)
+	}, c.extraFlags...)...)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -104,13 +105,28 @@ func LoadCA(certFile, keyFile string) (*CA, error) {
 	return &CA{CertFile: certFile, KeyFile: keyFile, cert: cert, key: signer}, nil
 }
 
-// Issue signs a certificate for cn (organizations become groups for Kubernetes) with the given names: IP
-// addresses become IP SANs, anything else DNS SANs. It is written to <dir>/<name>.crt and .key.
+// Issue signs a certificate with an ECDSA P-256 key for cn (organizations become groups for Kubernetes)
+// with the given names: IP addresses become IP SANs, anything else DNS SANs. It is written to
+// <dir>/<name>.crt and .key.
 func (ca *CA) Issue(dir, name, cn string, orgs []string, usage Usage, sans ...string) (Pair, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return Pair{}, err
 	}
+	return ca.issue(dir, name, cn, orgs, usage, key, sans)
+}
+
+// IssueRSA is Issue with a 2048-bit RSA key: the TLS cipher suites of RSA certificates (RSA key exchange,
+// ECDHE_RSA) are only negotiable with one.
+func (ca *CA) IssueRSA(dir, name, cn string, orgs []string, usage Usage, sans ...string) (Pair, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return Pair{}, err
+	}
+	return ca.issue(dir, name, cn, orgs, usage, key, sans)
+}
+
+func (ca *CA) issue(dir, name, cn string, orgs []string, usage Usage, key crypto.Signer, sans []string) (Pair, error) {
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
 		Subject:      pkix.Name{CommonName: cn, Organization: orgs},
@@ -131,18 +147,18 @@ func (ca *CA) Issue(dir, name, cn string, orgs []string, usage Usage, sans ...st
 			tmpl.DNSNames = append(tmpl.DNSNames, san)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
 	if err != nil {
 		return Pair{}, err
 	}
 	return write(dir, name, der, key)
 }
 
-func write(dir, name string, der []byte, key *ecdsa.PrivateKey) (Pair, error) {
+func write(dir, name string, der []byte, key crypto.Signer) (Pair, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Pair{}, err
 	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
+	keyBlock, err := keyPEM(key)
 	if err != nil {
 		return Pair{}, err
 	}
@@ -150,10 +166,23 @@ func write(dir, name string, der []byte, key *ecdsa.PrivateKey) (Pair, error) {
 	if err := os.WriteFile(p.CertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		return Pair{}, err
 	}
-	if err := os.WriteFile(p.KeyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+	if err := os.WriteFile(p.KeyFile, pem.EncodeToMemory(keyBlock), 0o600); err != nil {
 		return Pair{}, err
 	}
 	return p, nil
+}
+
+// keyPEM encodes a key the way openssl writes it: SEC 1 for ECDSA, PKCS #1 for RSA.
+func keyPEM(key crypto.Signer) (*pem.Block, error) {
+	switch key := key.(type) {
+	case *ecdsa.PrivateKey:
+		der, err := x509.MarshalECPrivateKey(key)
+		return &pem.Block{Type: "EC PRIVATE KEY", Bytes: der}, err
+	case *rsa.PrivateKey:
+		return &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}, nil
+	default:
+		return nil, fmt.Errorf("unsupported key type %T", key)
+	}
 }
 
 func serial() *big.Int {
