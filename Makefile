@@ -18,6 +18,10 @@ SKEW_MINORS := 1.34 1.35 1.36
 SKEW_KUBECTLS := kubectl-1.38
 
 test: control-plane control-plane-skew ## everything: unit, integration (real server, embedded etcd), e2e (real control plane, real kubectl), the version-skew smoke (Kubernetes 1.34–1.36), then the short form of the reliability scenarios (faults with real processes)
+	@# The port-sharing tests (unit and reliability) need the kernel to hand a closing listener's queued
+	@# connections to the other replica (docs/operations.md); root can turn it on.
+	@if [ "$$(id -u)" = 0 ] && [ "$$(cat /proc/sys/net/ipv4/tcp_migrate_req 2>/dev/null)" != 1 ]; then \
+		sysctl -qw net.ipv4.tcp_migrate_req=1 || echo "make test: cannot set net.ipv4.tcp_migrate_req=1"; fi
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e /test/e2e -e /test/skew -e /test/reliability)
 	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory test-skew

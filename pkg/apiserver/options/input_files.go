@@ -181,8 +181,10 @@ func checkAdmissionConfiguration(a *genericoptions.AdmissionOptions, path string
 	if config == nil {
 		return nil
 	}
-	_, err = atpolicy.LoadConfiguration(config)
-	return err
+	if _, err := atpolicy.LoadConfiguration(config); err != nil {
+		return fmt.Errorf("plugin %q: %w", atpolicy.PluginName, err)
+	}
+	return nil
 }
 
 // checkEncryptionConfiguration decodes and validates an EncryptionConfiguration without making its
