@@ -39,6 +39,9 @@ func TestRunStopsAtTheFirstError(t *testing.T) {
 		if i == 3 {
 			return failed
 		}
+		// An op takes a while, as a request does: otherwise the other workers may run all 1000 before the
+		// worker that drew op 3 is even scheduled, and there is nothing left to stop.
+		time.Sleep(time.Millisecond)
 		return nil
 	})
 	if !errors.Is(err, failed) {
