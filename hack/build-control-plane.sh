@@ -128,13 +128,15 @@ build_minor() {
 # of that minor is served (only the k8s.io/kubectl library is); it may need a newer Go, which the go command
 # fetches from the module proxy (GOTOOLCHAIN in the module's toolchain file).
 build_kubectl() {
-  local dir="${REPO_ROOT}/hack/tools/kubectl-$1" toolchain=""
+  local dir="${REPO_ROOT}/hack/tools/kubectl-$1" toolchain="" flags
   [[ -f "${dir}/go.mod" ]] || { echo "build-control-plane: no tools module ${dir} for kubectl $1" >&2; exit 1; }
   [[ ! -f "${dir}/toolchain" ]] || toolchain="$(<"${dir}/toolchain")"
+  # Every go command of this module, the version lookup of the ldflags included, runs on its toolchain.
+  local GOTOOLCHAIN="${toolchain:-${GOTOOLCHAIN:-local}}"
+  export GOTOOLCHAIN
   mkdir -p "${BIN_DIR}/kubectl-$1"
-  GOTOOLCHAIN="${toolchain:-${GOTOOLCHAIN:-local}}" \
-    build "${dir}" "kubectl-$1/kubectl" "github.com/programming-kubernetes/cnat/hack/tools/kubectl-$1" \
-    "$(kube_ldflags "${dir}" k8s.io/kubectl)"
+  flags="$(kube_ldflags "${dir}" k8s.io/kubectl)"
+  build "${dir}" "kubectl-$1/kubectl" "github.com/programming-kubernetes/cnat/hack/tools/kubectl-$1" "${flags}"
 }
 
 if (($# > 0)); then
