@@ -243,7 +243,7 @@ func (o *Options) Config(shutdownInitiated <-chan struct{}) (*apiserver.Config, 
 	if err := ro.ApplyTo(serverConfig); err != nil {
 		return nil, err
 	}
-	if o.clusterAccess != nil {
+	if o.clusterAccess != nil && serverConfig.AdmissionControl != nil {
 		serverConfig.AdmissionControl = clusteraccess.Guard(serverConfig.AdmissionControl, o.clusterAccess)
 	}
 	applyAvailability(&serverConfig.Config, shutdownInitiated, ro.SecureServing.PermitPortSharing)
