@@ -132,7 +132,7 @@ func (c *Checker) ok() bool {
 
 // reportLocked logs the state when it differs from the one logged last.
 func (c *Checker) reportLocked() {
-	state := c.problemLocked(c.needs)
+	state := c.problemLocked(everyNeed)
 	msg := ""
 	if state != nil {
 		msg = state.Error()
@@ -149,17 +149,8 @@ func (c *Checker) reportLocked() {
 }
 
 // problemLocked says what is wrong, or nil: an unserved API (always), a review not done yet, or a missing
-// permission among of.
-func (c *Checker) problemLocked(of []Need) error {
-	relevant := func(needs []Need) []Need {
-		var out []Need
-		for _, n := range needs {
-			if slices.ContainsFunc(of, func(o Need) bool { return o.User == n.User }) {
-				out = append(out, n)
-			}
-		}
-		return out
-	}
+// permission that counts.
+func (c *Checker) problemLocked(counts func(Need) bool) error {
 	if len(c.unserved) > 0 {
 		var apis []string
 		for _, n := range c.unserved {
@@ -173,7 +164,13 @@ func (c *Checker) problemLocked(of []Need) error {
 	if !c.checked {
 		return fmt.Errorf("the server's permissions in the cluster are not reviewed yet")
 	}
-	if missing := relevant(c.missing); len(missing) > 0 {
+	var missing []Need
+	for _, n := range c.missing {
+		if counts(n) {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
 		who := "cnat-apiserver"
 		if c.who != "" {
 			who += " (" + c.who + ")"
@@ -190,22 +187,21 @@ func (c *Checker) Name() string { return CheckName }
 func (c *Checker) Check(*http.Request) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.problemLocked(c.needs)
+	return c.problemLocked(everyNeed)
 }
+
+func everyNeed(Need) bool { return true }
 
 // Refusal is why the admission plugins cannot decide (a permission or an API they need is missing), or nil.
 // Before the first review it is nil: the plugins themselves wait for their informers then.
 func (c *Checker) Refusal() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var admission []Need
-	for _, n := range c.needs {
-		if _, ok := PluginNeeds[n.User]; ok {
-			admission = append(admission, n)
-		}
-	}
 	if !c.checked && len(c.unserved) == 0 {
 		return nil
 	}
-	return c.problemLocked(admission)
+	return c.problemLocked(func(n Need) bool {
+		_, ofAPlugin := PluginNeeds[n.User]
+		return ofAPlugin
+	})
 }
