@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/programming-kubernetes/cnat/test/internal/smoke"
 )
 
 // A validating webhook on ats is in the smoke (test/internal/smoke, TestSmoke), which runs here too.
@@ -14,34 +16,8 @@ import (
 func TestValidatingAdmissionPolicy(t *testing.T) {
 	ns := namespace(t)
 	policy := "cnat-e2e-no-latest-" + ns
-	kubectl(t, `apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingAdmissionPolicy
-metadata:
-  name: `+policy+`
-spec:
-  failurePolicy: Fail
-  matchConstraints:
-    resourceRules:
-    - apiGroups: ["cnat.programming-kubernetes.info"]
-      apiVersions: ["v1beta1"]
-      operations: ["CREATE", "UPDATE"]
-      resources: ["ats"]
-  validations:
-  - expression: "!object.spec.image.endsWith(':latest')"
-    message: "ats must not run :latest images"
----
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingAdmissionPolicyBinding
-metadata:
-  name: `+policy+`
-spec:
-  policyName: `+policy+`
-  validationActions: ["Deny"]
-  matchResources:
-    namespaceSelector:
-      matchLabels:
-        kubernetes.io/metadata.name: `+ns+`
-`, "apply", "-f", "-")
+	kubectl(t, smoke.ValidatingAdmissionPolicy(policy, ns, `"v1beta1"`, `"CREATE", "UPDATE"`,
+		"!object.spec.image.endsWith(':latest')", "ats must not run :latest images"), "apply", "-f", "-")
 	t.Cleanup(func() {
 		_, _ = kubectlErr("", "delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", policy)
 	})

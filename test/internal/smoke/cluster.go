@@ -21,38 +21,47 @@ import (
 func validatingAdmissionPolicy(t *testing.T, k Kubectl) {
 	ns := namespace(t, k)
 	policy := "cnat-smoke-" + ns
-	k.Run(t, `apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingAdmissionPolicy
-metadata:
-  name: `+policy+`
-spec:
-  failurePolicy: Fail
-  matchConstraints:
-    resourceRules:
-    - apiGroups: ["`+group+`"]
-      apiVersions: ["*"]
-      operations: ["CREATE"]
-      resources: ["ats"]
-  validations:
-  - expression: "!has(object.metadata.labels) || !('deny' in object.metadata.labels)"
-    message: "the smoke's policy denies ats labelled deny"
----
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingAdmissionPolicyBinding
-metadata:
-  name: `+policy+`
-spec:
-  policyName: `+policy+`
-  validationActions: ["Deny"]
-  matchResources:
-    namespaceSelector:
-      matchLabels:
-        kubernetes.io/metadata.name: `+ns+`
-`, "apply", "-f", "-")
+	k.Run(t, ValidatingAdmissionPolicy(policy, ns, `"*"`, `"CREATE"`,
+		`!has(object.metadata.labels) || !('deny' in object.metadata.labels)`, "the smoke's policy denies ats labelled deny"),
+		"apply", "-f", "-")
 	t.Cleanup(func() {
 		_, _ = k.Try("", "delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", policy)
 	})
 	expectDenied(t, k, ns, "the smoke's policy denies ats labelled deny")
+}
+
+// ValidatingAdmissionPolicy is a ValidatingAdmissionPolicy on ats and its Deny binding to one namespace, both
+// named name: the policy applies expression (CEL) to the operations (a YAML flow list's items, `"CREATE"`) of
+// the At API versions given (`"*"`, `"v1beta1"`) and denies with message.
+func ValidatingAdmissionPolicy(name, namespace, apiVersions, operations, expression, message string) string {
+	return fmt.Sprintf(`apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: %[1]s
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [%[3]q]
+      apiVersions: [%[4]s]
+      operations: [%[5]s]
+      resources: ["ats"]
+  validations:
+  - expression: %[6]q
+    message: %[7]q
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: %[1]s
+spec:
+  policyName: %[1]s
+  validationActions: ["Deny"]
+  matchResources:
+    namespaceSelector:
+      matchLabels:
+        kubernetes.io/metadata.name: %[2]s
+`, name, namespace, group, apiVersions, operations, expression, message)
 }
 
 // validatingWebhook: a validating admission webhook on ats is called by cnat-apiserver and its verdict holds.
