@@ -79,10 +79,11 @@ func (o *Options) fitToCluster(ctx context.Context, c *genericapiserver.Recommen
 			"plugin", n.User, "missing", n.APIResource())
 	}
 
-	var kept []clusteraccess.Need
-	for _, name := range enabledPluginNames(a) {
-		kept = append(kept, clusteraccess.PluginNeeds[name]...)
-	}
+	// The permissions of the plugins that stay on.
+	kept := slices.DeleteFunc(needs, func(n clusteraccess.Need) bool {
+		_, isOff := off[n.User]
+		return isOff
+	})
 	if ro := o.RecommendedOptions; ro.Authentication != nil && !ro.Authentication.SkipInClusterLookup {
 		kept = append(kept, clusteraccess.DelegationNeeds()...)
 	}
