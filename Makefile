@@ -2,7 +2,7 @@
 GO ?= go
 BIN := _output/bin
 
-.PHONY: all build run test test-unit test-integration test-e2e test-skew test-reliability reliability control-plane control-plane-skew bench verify codegen clean
+.PHONY: all build run test test-unit test-integration test-e2e test-skew test-reliability reliability control-plane control-plane-skew images bench verify codegen clean
 
 all: build
 
@@ -17,7 +17,7 @@ run: ## standalone on the embedded default: https://127.0.0.1:8443, data in ./cn
 SKEW_MINORS := 1.34 1.35 1.36
 SKEW_KUBECTLS := kubectl-1.38
 
-test: control-plane control-plane-skew ## everything: unit, integration (real server, embedded etcd), e2e (real control plane, real kubectl), the version-skew smoke (Kubernetes 1.34–1.36), then the short form of the reliability scenarios (faults with real processes)
+test: control-plane control-plane-skew images ## everything (the images first: test/images checks them): unit, integration (real server, embedded etcd), e2e (real control plane, real kubectl), the version-skew smoke (Kubernetes 1.34–1.36), then the short form of the reliability scenarios (faults with real processes)
 	@# The port-sharing tests (unit and reliability) need the kernel to hand a closing listener's queued
 	@# connections to the other replica (docs/operations.md); root can turn it on.
 	@if [ "$$(id -u)" = 0 ] && [ "$$(cat /proc/sys/net/ipv4/tcp_migrate_req 2>/dev/null)" != 1 ]; then \
@@ -50,6 +50,9 @@ control-plane: ## etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
 
 control-plane-skew: ## the control planes (and kubectls) of the older supported minors, and kubectl 1.38, into _output/bin/kube-<minor>, once
 	hack/build-control-plane.sh $(SKEW_MINORS) $(SKEW_KUBECTLS)
+
+images: ## the images an install pulls (cnat-apiserver, cnat-controller, etcd, busybox, pause) as docker-archive tarballs into _output/images, for ctr images import; no docker, no registry
+	hack/build-images.sh
 
 bench: ## benchmarks on a local control plane of their own; they print figures, they are not tests
 	hack/bench.sh
