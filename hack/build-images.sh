@@ -102,17 +102,20 @@ done
 if [[ ! -x "${BIN_DIR}/etcd" || ! -x "${BIN_DIR}/etcdctl" || ! -x "${BIN_DIR}/etcdutl" ]]; then
   "${REPO_ROOT}/hack/build-control-plane.sh"
 fi
-if ! "${BIN_DIR}/etcd" --version | grep -qx "etcd Version: ${ETCD_VERSION}"; then
+# Into a variable first: grep -q stops reading at the match, and under pipefail the writer's SIGPIPE would
+# fail the pipeline.
+etcd_version="$("${BIN_DIR}/etcd" --version)"
+if ! grep -qx "etcd Version: ${ETCD_VERSION}" <<<"${etcd_version}"; then
   echo "${BIN_DIR}/etcd is not etcd ${ETCD_VERSION}, which ${ETCD_IMAGE} names: rebuild it (hack/build-control-plane.sh)" >&2
   exit 1
 fi
 image etcd "${DISTROLESS[@]}" \
   --file "${BIN_DIR}/etcd:/usr/local/bin/etcd:0755" --file "${BIN_DIR}/etcdctl:/usr/local/bin/etcdctl:0755" \
-  --file "${BIN_DIR}/etcdutl:/usr/local/bin/etcdutl:0755" --dir /var/lib/etcd:0700 \
+  --file "${BIN_DIR}/etcdutl:/usr/local/bin/etcdutl:0755" \
   --entrypoint /usr/local/bin/etcd --tag "${ETCD_IMAGE}"
 
 # busybox: Debian's static build (the busybox package's is dynamic, and the image has no libc).
-if ! file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then
+if [[ "$(file -L /bin/busybox 2>/dev/null)" != *"statically linked"* ]]; then
   apt-get install -y busybox-static
 fi
 applets=()
