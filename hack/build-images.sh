@@ -54,6 +54,7 @@ image() {
   shift
   inputs="$(
     sha256sum "${BUILDER}"
+    echo "SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-}" # the builder's default mtime
     for arg in "$@"; do
       printf '%s\n' "${arg}"
       [[ "${prev}" != --file ]] || sha256sum "${arg%%:*}"
