@@ -9,21 +9,28 @@
 # skew smoke, test/skew) from hack/tools/kube-<minor> into _output/bin/kube-<minor>/: kube-apiserver,
 # kube-controller-manager, kube-scheduler and kubectl. "kubectl-<minor>" builds only that kubectl (1.38: from
 # the k8s.io/kubectl module of hack/tools/kubectl-1.38, the one minor newer than the newest control plane).
+# "node" builds, instead, the binaries of a real local node into _output/bin/node/: kubelet and kube-proxy
+# from hack/tools/kube-node (the newest control plane's version, in a module of their own: their
+# dependencies must not move hack/tools/kube's), and coredns, the cluster DNS, from hack/tools/coredns
+# (CoreDNS with only the plugins of hack/lib/node/Corefile.tmpl).
 #
-# A binary is rebuilt only when it is missing or older than its tools module's go.sum, i.e. when the pinned
-# versions changed, and then copied from the binary cache (below) if an earlier build made the same one. The first build compiles a few thousand packages (several minutes per minor); later runs
+# A binary is rebuilt only when it is missing or older than its tools module's go.sum (or main.go, if the
+# module has a main package of its own), i.e. when the pinned versions changed, and then copied from the binary cache (below) if an earlier build made the same one. The first build compiles a few thousand packages (several minutes per minor); later runs
 # only link, or do nothing. While it compiles, a line every 15 seconds tells how many packages are done out
 # of those to compile (`go list` knows which the build cache lacks; `go build -v` names each one it compiles).
 #
 # Usage: hack/build-control-plane.sh                     the newest control plane, etcd, kwok, kubectl
 #        hack/build-control-plane.sh 1.34 1.35 1.36      older control planes (+ their kubectl)
 #        hack/build-control-plane.sh kubectl-1.38        one kubectl
+#        hack/build-control-plane.sh node                kubelet, kube-proxy, coredns (_output/bin/node)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KUBE_TOOLS_DIR="${REPO_ROOT}/hack/tools/kube"
 KWOK_TOOLS_DIR="${REPO_ROOT}/hack/tools/kwok"
 ETCD_TOOLS_DIR="${REPO_ROOT}/hack/tools/etcd"
+NODE_TOOLS_DIR="${REPO_ROOT}/hack/tools/kube-node"
+COREDNS_TOOLS_DIR="${REPO_ROOT}/hack/tools/coredns"
 BIN_DIR="${REPO_ROOT}/_output/bin"
 PROGRESS_INTERVAL=15 # seconds between progress lines
 
@@ -80,9 +87,10 @@ report_progress() {
 # them instead of linking each one again (half a minute to a minute apiece for Kubernetes' binaries).
 BIN_CACHE="${CNAT_BIN_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/cnat/control-plane}"
 
-# cache_key <tools module dir> <main package> <ldflags>
+# cache_key <tools module dir> <main package> <ldflags>. A tools module with a main package of its own
+# (kubectl-1.38, coredns: main.go) builds it into the binary, so its source counts too (coredns' plugins).
 cache_key() {
-  { cat "$1/go.sum" "$1/go.mod"; echo "$2 $3 ${GOTOOLCHAIN:-} $(cd "$1" && go env GOVERSION)"; } | sha256sum | cut -c1-32
+  { cat "$1/go.sum" "$1/go.mod"; [[ ! -f "$1/main.go" ]] || cat "$1/main.go"; echo "$2 $3 ${GOTOOLCHAIN:-} $(cd "$1" && go env GOVERSION)"; } | sha256sum | cut -c1-32
 }
 
 # build <tools module dir> <binary name> <main package> [extra ldflags]
@@ -90,7 +98,7 @@ build() {
   local dir="$1" name="$2" pkg="$3" extra_ldflags="${4:-}"
   local out="${BIN_DIR}/${name}" start=${SECONDS} total cached
   cached="${BIN_CACHE}/$(cache_key "${dir}" "${pkg}" "${extra_ldflags}")/$(basename "${name}")"
-  if [[ -x "${out}" && "${out}" -nt "${dir}/go.sum" ]]; then
+  if [[ -x "${out}" && "${out}" -nt "${dir}/go.sum" && ! "${dir}/main.go" -nt "${out}" ]]; then
     echo "build-control-plane: ${name} is up to date (${out})"
     [[ -x "${cached}" ]] || { mkdir -p "$(dirname "${cached}")" && cp "${out}" "${cached}.tmp" && mv "${cached}.tmp" "${cached}"; }
     return
@@ -139,9 +147,27 @@ build_kubectl() {
   build "${dir}" "kubectl-$1/kubectl" "github.com/programming-kubernetes/cnat/hack/tools/kubectl-$1" "${flags}"
 }
 
+# build_node: the binaries of a real local node, into _output/bin/node/ (apart from the control plane's:
+# only a node needs them, and a node's scripts find all three in one place).
+build_node() {
+  local flags coredns_version
+  mkdir -p "${BIN_DIR}/node"
+  # The kubelet registers its version with the Node (status.nodeInfo.kubeletVersion): the version skew
+  # checks of the control plane read it, so it must not be v0.0.0-master.
+  flags="$(kube_ldflags "${NODE_TOOLS_DIR}")"
+  build "${NODE_TOOLS_DIR}" node/kubelet k8s.io/kubernetes/cmd/kubelet "${flags}"
+  build "${NODE_TOOLS_DIR}" node/kube-proxy k8s.io/kubernetes/cmd/kube-proxy "${flags}"
+  # CoreDNS's Makefile stamps GitCommit; gitTag makes it a release build rather than "(untracked dev
+  # build)". The module proxy serves no commit, so the tag stands for it in both.
+  coredns_version="$(cd "${COREDNS_TOOLS_DIR}" && go list -m -f '{{.Version}}' github.com/coredns/coredns)"
+  build "${COREDNS_TOOLS_DIR}" node/coredns github.com/programming-kubernetes/cnat/hack/tools/coredns \
+    "-X github.com/coredns/coredns/coremain.gitTag=${coredns_version} -X github.com/coredns/coredns/coremain.GitCommit=${coredns_version}"
+}
+
 if (($# > 0)); then
   for arg in "$@"; do
     case "${arg}" in
+    node) build_node ;;
     kubectl-*) build_kubectl "${arg#kubectl-}" ;;
     *) build_minor "${arg}" ;;
     esac
