@@ -10,6 +10,11 @@
 # CP_KUBE_VERSION=1.34 (1.35, 1.36) runs that older Kubernetes minor instead of
 # the newest (docs/cluster.md, "Supported Kubernetes versions").
 #
+# CP_NODE=real (root) gives it a real node instead of kwok's (hack/lib/node.sh: containerd, kubelet,
+# kube-proxy, CoreDNS; Pods run real containers) and installs cnat the way a cluster gets it: the images of
+# make images imported into the node, then kubectl apply -k of artifacts/deploy (hack/install-local.sh).
+# CNAT_INSTALL=false leaves cnat out (the node tests install it themselves).
+#
 # Re-running it while everything from an earlier run is still up reuses that
 # control plane (prints the same KUBECONFIG, exit 0). If only part of it is
 # up, it fails and asks for hack/local-down.sh. Otherwise it starts from
@@ -29,18 +34,23 @@ source "${REPO_ROOT}/hack/lib/nullbackend.sh"
 source "${REPO_ROOT}/hack/lib/sampleapiserver.sh"
 
 print_usage_hint() {
+  local node="${CP_KWOK_NODE}" how='simulated by kwok: Running at once, Succeeded a second later
+(Failed, exit code 1, if the command'"'"'s last argument is false)' logs=""
+  if [[ "${CP_NODE}" == real ]]; then
+    node="${NODE_NAME}" how='a real node: containerd runs its command in a container' logs='
+  kubectl -n demo logs <its pod>        # what the command printed'
+  fi
   cat <<EOM
 
 local-up: control plane is up at ${CP_APISERVER_URL}
   export KUBECONFIG=${KUBECONFIG}
   (or: source ${CP_RUN_DIR}/env)
-Pods run on node ${CP_KWOK_NODE}, simulated by kwok: Running at once, Succeeded a second later
-(Failed, exit code 1, if the command's last argument is false). Watch an At's whole life:
+Pods run on node ${node}, ${how}. Watch an At's whole life:
   kubectl get nodes
   kubectl create namespace demo
   kubectl -n demo get ats --watch &     # Pending, Running, Succeeded
   kubectl -n demo create -f ${REPO_ROOT}/pkg/apis/cnat/testdata/conversion/book-example/v1beta1.yaml
-  kubectl -n demo get pods -o wide      # its Pod, on ${CP_KWOK_NODE}, Completed
+  kubectl -n demo get pods -o wide      # its Pod, on ${node}, Completed${logs}
 Stop it with: ${REPO_ROOT}/hack/local-down.sh
 EOM
 }
@@ -59,6 +69,10 @@ if cp_any_running; then
 fi
 
 "${REPO_ROOT}/hack/build-control-plane.sh"
+if [[ "${CP_NODE}" == real ]]; then
+  "${REPO_ROOT}/hack/build-control-plane.sh" node
+  "${REPO_ROOT}/hack/build-images.sh"
+fi
 if [[ -n "${CP_KUBE_VERSION}" ]]; then
   "${REPO_ROOT}/hack/build-control-plane.sh" "${CP_KUBE_VERSION}"
 fi
@@ -68,8 +82,13 @@ started=false
 trap '${started} || { echo "local-up: failed, stopping what was started" >&2; cp_stop; }' EXIT
 
 cp_start
-cnat_start
-cnat_start_controller
+if [[ "${CP_NODE}" == real ]]; then
+  cp_write_env
+  [[ "${CNAT_INSTALL:-true}" == false ]] || CP_RUN_DIR="${CP_RUN_DIR}" "${REPO_ROOT}/hack/install-local.sh"
+else
+  cnat_start
+  cnat_start_controller
+fi
 if [[ "${CP_NULL_BACKEND:-false}" == true ]]; then
   nullbackend_start
 fi

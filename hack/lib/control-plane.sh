@@ -42,7 +42,13 @@
 # a namespace annotated with CP_NO_KUBELET_ANNOTATION are never scheduled, so
 # nothing but a test touches their status.
 #
-# There is no kubelet and no kube-proxy: Services get no routable ClusterIPs.
+# With CP_NODE=real the node is real instead (hack/lib/node.sh, root only): cnat-node, with containerd, runc,
+# the CNI bridge, kubelet, kube-proxy and CoreDNS; Pods run real containers from the images of make images,
+# kube-apiserver listens on the node's address (CP_APISERVER_URL https://10.88.0.1:<port>) so that Pods reach
+# it through the kubernetes Service, and the controllers of Deployments, StatefulSets, EndpointSlices,
+# PodDisruptionBudgets and PersistentVolumes run too.
+#
+# With kwok there is no kubelet and no kube-proxy: Services get no routable ClusterIPs.
 # An aggregated API server running on the host is reachable through an
 # ExternalName Service pointing at "localhost" (the aggregator dials
 # <externalName>:<APIService port> and verifies the certificate against
@@ -59,6 +65,9 @@ CP_RUN_DIR="${CP_RUN_DIR:-${CP_ROOT}/_output/local-up}"
 CP_CERT_DIR="${CP_RUN_DIR}/pki"
 CP_LOG_DIR="${CP_RUN_DIR}/logs"
 CP_PID_DIR="${CP_RUN_DIR}/pids"
+# kwok or real; by default the kind the control plane under CP_RUN_DIR was started with (so that
+# local-down.sh stops and tears down a real node without being told), else kwok.
+CP_NODE="${CP_NODE:-$(cat "${CP_RUN_DIR}/node-kind" 2>/dev/null || echo kwok)}"
 CP_SERVICE_CIDR="10.0.0.0/24"
 CP_START_TIMEOUT="${CP_START_TIMEOUT:-180}" # seconds per component
 
@@ -76,6 +85,20 @@ CP_NO_KUBELET_ANNOTATION="scheduler.alpha.kubernetes.io/node-selector=cnat.progr
 
 # Components in start order; cp_stop stops them in reverse.
 CP_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+# shellcheck source=hack/lib/node.sh
+source "${CP_ROOT}/hack/lib/node.sh"
+case "${CP_NODE}" in
+kwok) ;;
+real)
+  CP_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy coredns)
+  CP_SERVICE_CIDR="${NODE_SERVICE_CIDR}"
+  ;;
+*)
+  echo "control-plane: CP_NODE=${CP_NODE}: want kwok (simulated, the default) or real (containerd and kubelet, root)" >&2
+  return 1
+  ;;
+esac
 
 cp_log() { echo "control-plane: $*" >&2; }
 
@@ -157,13 +180,19 @@ current-context: local
 EOF
 }
 
+# _cp_first_service_ip: the kubernetes Service's ClusterIP, the first address of the Service range.
+_cp_first_service_ip() {
+  local net="${CP_SERVICE_CIDR%/*}"
+  echo "${net%.*}.$((${net##*.} + 1))"
+}
+
 cp_gen_certs() {
   local d="${CP_CERT_DIR}"
   mkdir -p "${d}"
   _cp_ca "${d}/ca" cnat-local-ca
   _cp_cert "${d}/ca" "${d}/kube-apiserver" /CN=kube-apiserver serverAuth \
     localhost 127.0.0.1 kubernetes kubernetes.default kubernetes.default.svc \
-    kubernetes.default.svc.cluster.local 10.0.0.1
+    kubernetes.default.svc.cluster.local "$(_cp_first_service_ip)" $([[ "${CP_NODE}" != real ]] || echo "${NODE_IP}")
   _cp_cert "${d}/ca" "${d}/admin" /O=system:masters/CN=admin clientAuth
   _cp_cert "${d}/ca" "${d}/kube-controller-manager" /CN=system:kube-controller-manager clientAuth
   _cp_cert "${d}/ca" "${d}/kube-scheduler" /CN=system:kube-scheduler clientAuth
@@ -173,6 +202,7 @@ cp_gen_certs() {
   # trust it via the requestheader CA, which must differ from the client CA.
   _cp_ca "${d}/front-proxy-ca" cnat-local-front-proxy-ca
   _cp_cert "${d}/front-proxy-ca" "${d}/front-proxy-client" /CN=front-proxy-client clientAuth
+  [[ "${CP_NODE}" != real ]] || node_gen_certs
   openssl genrsa -out "${d}/sa.key" 2048 2>/dev/null
   openssl rsa -in "${d}/sa.key" -pubout -out "${d}/sa.pub" 2>/dev/null
 }
@@ -185,6 +215,7 @@ _cp_pid_file() { echo "${CP_PID_DIR}/$1.pid"; }
 _cp_bin() {
   case "$1" in
   kube-apiserver | kube-controller-manager | kube-scheduler) echo "${CP_KUBE_BIN_DIR}/$1" ;;
+  containerd | kubelet | kube-proxy | coredns) node_binary "$1" ;;
   *) echo "${CP_BIN_DIR}/$1" ;;
   esac
 }
@@ -256,19 +287,30 @@ cp_start_etcd() {
 }
 
 cp_start_apiserver() {
-  local port d="${CP_CERT_DIR}"
+  local port d="${CP_CERT_DIR}" address=127.0.0.1 node_flags=(--endpoint-reconciler-type none)
   port="$(cp_free_ports 1)" || return
-  CP_APISERVER_URL="https://127.0.0.1:${port}"
+  if [[ "${CP_NODE}" == real ]]; then
+    # Pods reach it at the kubernetes Service (kube-proxy, the lease reconciler's endpoints) on the node's
+    # address; it reaches the kubelet by that address (the node's name resolves nowhere) with a client
+    # certificate, and checks the kubelet's serving certificate.
+    address="${NODE_IP}"
+    node_flags=(--endpoint-reconciler-type lease
+      --kubelet-client-certificate "${d}/kube-apiserver-kubelet-client.crt"
+      --kubelet-client-key "${d}/kube-apiserver-kubelet-client.key"
+      --kubelet-certificate-authority "${CP_CA_CERT}"
+      --kubelet-preferred-address-types InternalIP)
+  fi
+  CP_APISERVER_URL="https://${address}:${port}"
   # --advertise-address: otherwise it is derived from the default route,
   #   which may not exist in a sandbox.
-  # --endpoint-reconciler-type none: no need for endpoints of the
+  # --endpoint-reconciler-type none (kwok): no need for endpoints of the
   #   "kubernetes" Service (nothing could route to them without kube-proxy).
   # PodNodeSelector: see CP_NO_KUBELET_ANNOTATION.
   cp_spawn kube-apiserver \
-    --bind-address 127.0.0.1 --secure-port "${port}" --advertise-address 127.0.0.1 \
+    --bind-address "${address}" --secure-port "${port}" --advertise-address "${address}" \
     --cert-dir "${d}" --tls-cert-file "${d}/kube-apiserver.crt" --tls-private-key-file "${d}/kube-apiserver.key" \
     --etcd-servers "${CP_ETCD_URL}" \
-    --endpoint-reconciler-type none \
+    "${node_flags[@]}" \
     --enable-admission-plugins PodNodeSelector \
     --service-cluster-ip-range "${CP_SERVICE_CIDR}" \
     --service-account-issuer https://kubernetes.default.svc \
@@ -296,10 +338,17 @@ cp_start_controller_manager() {
   # ClusterRoles (so that admin/edit/view cover ats), resource quota (the
   # usage in a ResourceQuota's status, ats included), and the node lifecycle
   # (it lifts the not-ready taint a new Node gets once kwok reports it Ready).
+  # A real node runs what artifacts/deploy holds: Deployments, a StatefulSet on PersistentVolumes, Services
+  # (EndpointSlices), PodDisruptionBudgets (the Eviction API reads their status), the Pods' garbage, and
+  # the ConfigMap kube-root-ca.crt every Pod's service account token volume mounts.
+  local controllers=namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller,resourcequota-controller,node-lifecycle-controller
+  if [[ "${CP_NODE}" == real ]]; then
+    controllers+=,deployment-controller,replicaset-controller,statefulset-controller,endpointslice-controller,endpoints-controller,disruption-controller,persistentvolume-binder-controller,persistentvolume-protection-controller,persistentvolumeclaim-protection-controller,pod-garbage-collector-controller,ttl-controller,taint-eviction-controller,root-ca-certificate-publisher-controller
+  fi
   cp_spawn kube-controller-manager \
     --kubeconfig "${kc}" --authentication-kubeconfig "${kc}" --authorization-kubeconfig "${kc}" \
     --bind-address 127.0.0.1 --secure-port "${port}" --cert-dir "${d}/kube-controller-manager-serving" \
-    --controllers namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller,resourcequota-controller,node-lifecycle-controller \
+    --controllers "${controllers}" \
     --service-account-private-key-file "${d}/sa.key" --root-ca-file "${CP_CA_CERT}" \
     --use-service-account-credentials --leader-elect=false || return
   # /healthz is served without authentication (--authorization-always-allow-paths).
@@ -357,6 +406,11 @@ cp_start_kwok() {
   cp_log "node ${CP_KWOK_NODE} (kwok) is Ready"
 }
 
+# _cp_start_node: the node Pods run on, kwok's or a real one.
+_cp_start_node() {
+  if [[ "${CP_NODE}" == real ]]; then node_start; else cp_start_kwok; fi
+}
+
 # cp_start: fresh control plane (wipes the previous one under CP_RUN_DIR).
 # Stops whatever it started if a component fails to come up. (The start
 # functions use "|| return" because set -e does not apply inside "if !".)
@@ -364,7 +418,12 @@ cp_start() {
   rm -rf "${CP_RUN_DIR:?}"/{pki,config,etcd,logs,pids,cmdlines,env}
   mkdir -p "${CP_RUN_DIR}"
   cp_gen_certs
-  if ! { cp_start_etcd && cp_start_apiserver && cp_start_controller_manager && cp_start_scheduler && cp_start_kwok; }; then
+  echo "${CP_NODE}" >"${CP_RUN_DIR}/node-kind"
+  if [[ "${CP_NODE}" == real ]] && ! node_network_up; then
+    cp_stop
+    return 1
+  fi
+  if ! { cp_start_etcd && cp_start_apiserver && cp_start_controller_manager && cp_start_scheduler && _cp_start_node; }; then
     cp_stop
     return 1
   fi
@@ -418,8 +477,11 @@ cp_stop() {
     [[ " ${CP_COMPONENTS[*]} " == *" ${name} "* ]] || cp_stop_one "${name}"
   done
   for ((i = ${#CP_COMPONENTS[@]} - 1; i >= 0; i--)); do
+    # A real node's containers go before containerd does (their shims would outlive it).
+    [[ "${CP_COMPONENTS[i]}" != containerd ]] || node_stop_containers
     cp_stop_one "${CP_COMPONENTS[i]}"
   done
+  [[ "${CP_NODE}" != real ]] || node_teardown
   rm -f "${CP_RUN_DIR}/env"
 }
 
@@ -443,7 +505,7 @@ cp_any_running() {
 cp_write_env() {
   local v
   for v in KUBECONFIG CP_KUBECONFIG CP_APISERVER_URL CP_CA_CERT CP_CA_KEY CP_FRONT_PROXY_CA_CERT CP_ETCD_URL CP_RUN_DIR \
-    CP_NO_KUBELET_ANNOTATION CP_KUBECTL CP_KUBE_VERSION \
+    CP_NO_KUBELET_ANNOTATION CP_KUBECTL CP_KUBE_VERSION CP_NODE \
     ${CP_EXTRA_ENV:-}; do
     printf 'export %s=%q\n' "${v}" "${!v}"
   done >"${CP_RUN_DIR}/env"

@@ -68,7 +68,7 @@ func TestKeyRotation(t *testing.T) {
 		if strings.Contains(rotationSteps[step].name, "rewritten") {
 			// Stop the load first: the rewrite replaces what it read, and an updater's write in between would
 			// make that a conflict (kubectl replace does not retry).
-			row := run.finish("key rotation, 2 replicas restarted at each step", "")
+			row := run.Finish("key rotation, 2 replicas restarted at each step", "")
 			report(t, row)
 			if row.Failed > 0 {
 				t.Errorf("%d requests failed during the key rotation, want 0", row.Failed)

@@ -86,8 +86,8 @@ func TestEtcdQuorumLoss(t *testing.T) {
 		}
 
 		// Without a quorum: a write is refused retryably, reads from the watch cache are served.
-		checkStorageUnavailable(t, raw, run.namespace)
-		checkCachedReads(t, raw, run.namespace)
+		checkStorageUnavailable(t, raw, run.Namespace())
+		checkCachedReads(t, raw, run.Namespace())
 		time.Sleep(phase(time.Second, 10*time.Second))
 
 		for _, m := range down {
@@ -98,7 +98,7 @@ func TestEtcdQuorumLoss(t *testing.T) {
 		restarted := time.Now()
 		recovered := untilWriteSucceeds(t, run, restarted)
 		// Requests sent while there was no leader may be answered after the members are back.
-		run.ledger.MarkWindow("leaderless", start, restarted.Add(recovered))
+		run.Ledger.MarkWindow("leaderless", start, restarted.Add(recovered))
 		recovery = max(recovery, recovered)
 		// The watch cache's reflector retries its broken etcd watch for 30 s of errors, counted together
 		// when less than a minute apart (docs/operations.md): the next outage starts with a whole budget.
@@ -111,13 +111,13 @@ func TestEtcdQuorumLoss(t *testing.T) {
 
 // finishEtcdFaults ends the load of a scenario of etcd faults and checks what every such scenario promises:
 // replica a, the only one, carried on without a restart, and what failed failed retryably.
-func (d *deployment) finishEtcdFaults(run *loadRun, scenario, fault string) ledger.Row {
+func (d *deployment) finishEtcdFaults(run *ledger.Run, scenario, fault string) ledger.Row {
 	d.t.Helper()
-	row := run.finish(scenario, fault)
+	row := run.Finish(scenario, fault)
 	if server := d.replicas["a"]; !server.proc.Running() {
 		d.t.Errorf("cnat-apiserver exited: %v", server.proc.Err())
 	}
-	checkRetryableFailures(d.t, run.ledger)
+	checkRetryableFailures(d.t, run.Ledger)
 	return row
 }
 
@@ -134,7 +134,7 @@ func checkRetryableFailures(t *testing.T, l *ledger.Ledger) {
 
 // checkMemberHasEveryAt reads the Ats' keys from the most recently replaced member alone (a serializable
 // read, answered from its own data).
-func (d *deployment) checkMemberHasEveryAt(run *loadRun) {
+func (d *deployment) checkMemberHasEveryAt(run *ledger.Run) {
 	d.t.Helper()
 	// Wait for the load's last writes to be applied everywhere.
 	if err := d.etcd.WaitHealthy(time.Minute); err != nil {
@@ -156,8 +156,8 @@ func (d *deployment) checkMemberHasEveryAt(run *loadRun) {
 		for _, kv := range resp.Kvs {
 			keys[string(kv.Key)] = true
 		}
-		for name := range run.ledger.Acked() {
-			if !keys["/cnat/cnat.programming-kubernetes.info/ats/"+run.namespace+"/"+name] {
+		for name := range run.Ledger.Acked() {
+			if !keys["/cnat/cnat.programming-kubernetes.info/ats/"+run.Namespace()+"/"+name] {
 				d.t.Errorf("member %s lacks At %s", m.Name, name)
 				break
 			}
@@ -270,11 +270,11 @@ func statusOf(resp *http.Response) string {
 }
 
 // untilWriteSucceeds returns how long after since the first write of the load was acknowledged again.
-func untilWriteSucceeds(t *testing.T, run *loadRun, since time.Time) time.Duration {
+func untilWriteSucceeds(t *testing.T, run *ledger.Run, since time.Time) time.Duration {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
-		if at, ok := run.ledger.LastAcknowledged(); ok && at.After(since) {
+		if at, ok := run.Ledger.LastAcknowledged(); ok && at.After(since) {
 			return at.Sub(since)
 		}
 		time.Sleep(50 * time.Millisecond)

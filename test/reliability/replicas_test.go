@@ -20,7 +20,7 @@ func TestRollingRestart(t *testing.T) {
 			time.Sleep(phase(2*time.Second, 10*time.Second))
 		}
 	}
-	row := run.finish("rolling restart of 2 replicas", "")
+	row := run.Finish("rolling restart of 2 replicas", "")
 	row.StartToReady = slowest
 	report(t, row)
 	if row.Failed > 0 {
@@ -42,11 +42,11 @@ func TestCrashOfOneReplica(t *testing.T) {
 		slowest = max(slowest, d.waitReady(d.start("a")))
 		time.Sleep(phase(2*time.Second, 10*time.Second))
 	}
-	row := run.finish("kill -9 of 1 of 2 replicas", "")
+	row := run.Finish("kill -9 of 1 of 2 replicas", "")
 	row.StartToReady = slowest
 	report(t, row)
 	// Requests in flight on the killed replica fail at once; anything later is the survivor's to answer.
-	for _, f := range run.ledger.Failures() {
+	for _, f := range run.Ledger.Failures() {
 		if !soonAfterAny(f.When, kills, 2*time.Second) {
 			t.Errorf("%s %s failed at %s, not in flight at a kill: %s", f.Op, f.Name, f.When.Format("15:04:05.000"), f.Message)
 		}
@@ -65,7 +65,7 @@ func TestCrashOfTheOnlyReplica(t *testing.T) {
 		slowest = max(slowest, d.waitReady(d.start("a")))
 		time.Sleep(phase(3*time.Second, 10*time.Second))
 	}
-	row := run.finish("kill -9 of the only replica", "")
+	row := run.Finish("kill -9 of the only replica", "")
 	row.StartToReady = slowest
 	report(t, row) // finish has checked that no request was refused 401/403
 }

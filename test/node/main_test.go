@@ -1,0 +1,131 @@
+// Package node installs cnat the way a user does — `kubectl apply -k` of artifacts/deploy, images and all —
+// into a cluster with a real node (containerd, runc, the CNI bridge, kubelet, kube-proxy, CoreDNS; hack/lib/
+// node.sh) and uses it: Ats run real containers, cnat-apiserver is restarted and evicted, etcd members lose
+// their Pod or their volume, and the operations of docs/operations.md run as written.
+//
+// It needs root. `make test` runs the short form (install, an At run by a real container, a rolling restart
+// under load); `make test-node` runs every test. Tests run in file order on one installation: uninstall
+// (uninstall_test.go) comes last. When the control plane stops, the machine must be as before it started:
+// TestMain compares (machine_test.go).
+package node
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+
+	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
+	"github.com/programming-kubernetes/cnat/test/internal/localup"
+	"github.com/programming-kubernetes/cnat/test/internal/smoke"
+)
+
+var (
+	longForm = flag.Bool("long", false, "longer load phases (make test-node)")
+
+	// cluster is the control plane with the real node and cnat installed from artifacts/deploy.
+	cluster *localup.ControlPlane
+	// kubectl is the admin's kubectl, the one built at the control plane's version.
+	kubectl smoke.Kubectl
+	runDir  = filepath.Join(localup.Root(), "_output", "node-e2e")
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "test/node: a real node needs root (containerd, kubelet, network links, iptables)")
+		return 1
+	}
+	before, err := snapshotMachine()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "test/node:", err)
+		return 1
+	}
+	code := runOnNode(m)
+	after, err := snapshotMachine()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "test/node:", err)
+		return 1
+	}
+	if diff := before.diff(after); diff != "" {
+		fmt.Fprintf(os.Stderr, "test/node: the machine is not as the node found it:\n%s", diff)
+		return 1
+	}
+	return code
+}
+
+// runOnNode brings the cluster up, installs cnat, runs the tests and takes it all down again.
+func runOnNode(m *testing.M) int {
+	cp, err := localup.Start(runDir, "CP_NODE=real", "CNAT_INSTALL=false")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "test/node: local-up with a real node:", err)
+		return 1
+	}
+	defer func() {
+		if err := cp.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "test/node: local-down:", err)
+		}
+	}()
+	cluster = cp
+	kubectl = smoke.Kubectl{Path: cp.Env["CP_KUBECTL"], Kubeconfig: cp.Env["KUBECONFIG"]}
+	if err := install(); err != nil {
+		fmt.Fprintln(os.Stderr, "test/node: installing cnat:", err)
+		dumpState()
+		return 1
+	}
+	// client-go's logs of the informers (watches ended by the restarts) go to a file: the test output is
+	// the figures.
+	klogFile, err := os.Create(filepath.Join(runDir, "client.log"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer klogFile.Close()
+	klog.LogToStderr(false)
+	klog.SetOutput(klogFile)
+	code := m.Run()
+	if code != 0 {
+		dumpState()
+	}
+	return code
+}
+
+// install runs hack/install-local.sh: hack/deploy-certs.sh, then kubectl apply -k of its overlay with the
+// images of make images named, then waits for every workload and the APIServices.
+func install() error {
+	cmd := exec.Command(filepath.Join(localup.Root(), "hack", "install-local.sh"))
+	cmd.Env = append(os.Environ(), "CP_RUN_DIR="+runDir, "KUBECONFIG="+kubectl.Kubeconfig, "CP_KUBECTL="+kubectl.Path)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	return cmd.Run()
+}
+
+// dumpState prints what a failure needs to be understood: the Pods and recent events of cnat-system.
+func dumpState() {
+	for _, args := range [][]string{
+		{"get", "nodes,pv,pvc,pods,apiservices", "-A", "-o", "wide"},
+		{"-n", "cnat-system", "get", "events", "--sort-by", ".lastTimestamp"},
+	} {
+		out, _ := kubectl.Try("", args...)
+		fmt.Fprintf(os.Stderr, "$ kubectl %v\n%s\n", args, out)
+	}
+	fmt.Fprintf(os.Stderr, "logs of the node and the control plane: %s\n", filepath.Join(runDir, "logs"))
+}
+
+// client is a clientset of the At API for the cluster's admin, without client-side rate limits.
+func client() (versioned.Interface, error) {
+	config, err := clientcmd.BuildConfigFromFlags("", kubectl.Kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	config.QPS, config.Burst = -1, 0
+	return versioned.NewForConfig(config)
+}
