@@ -2,7 +2,7 @@
 GO ?= go
 BIN := _output/bin
 
-.PHONY: all build run test test-unit test-integration test-e2e test-skew test-reliability reliability control-plane control-plane-skew images bench verify codegen clean
+.PHONY: all build run test test-unit test-integration test-e2e test-skew test-node-short test-node test-reliability reliability control-plane control-plane-skew control-plane-node images bench verify codegen clean
 
 all: build
 
@@ -17,14 +17,21 @@ run: ## standalone on the embedded default: https://127.0.0.1:8443, data in ./cn
 SKEW_MINORS := 1.34 1.35 1.36
 SKEW_KUBECTLS := kubectl-1.38
 
-test: control-plane control-plane-skew images ## everything (the images first: test/images checks them): unit, integration (real server, embedded etcd), e2e (real control plane, real kubectl), the version-skew smoke (Kubernetes 1.34–1.36), then the short form of the reliability scenarios (faults with real processes)
+# The real node's tests (test/node) need root: containerd, kubelet, network links, iptables. Run through sudo
+# when make is not root.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo -n env PATH="$(PATH)" HOME="$(HOME)")
+# The short form of TestNode: install from artifacts/deploy, an At in a real container, a rolling restart.
+NODE_SHORT := TestNode/^(Install|AtRunsARealContainer|RollingRestartUnderLoad)$$
+
+test: control-plane control-plane-skew control-plane-node images ## everything (the images first: test/images checks them): unit, integration (real server, embedded etcd), e2e (real control plane, real kubectl), the version-skew smoke (Kubernetes 1.34–1.36), the short form of the real node's tests (artifacts/deploy installed, an At run in a container, a rolling restart), then the short form of the reliability scenarios (faults with real processes)
 	@# The port-sharing tests (unit and reliability) need the kernel to hand a closing listener's queued
 	@# connections to the other replica (docs/operations.md); root can turn it on.
 	@if [ "$$(id -u)" = 0 ] && [ "$$(cat /proc/sys/net/ipv4/tcp_migrate_req 2>/dev/null)" != 1 ]; then \
 		sysctl -qw net.ipv4.tcp_migrate_req=1 || echo "make test: cannot set net.ipv4.tcp_migrate_req=1"; fi
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e /test/e2e -e /test/skew -e /test/reliability)
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e /test/e2e -e /test/skew -e /test/reliability -e /test/node)
 	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory test-skew
+	$(MAKE) --no-print-directory test-node-short
 	$(MAKE) --no-print-directory test-reliability
 
 test-unit:
@@ -38,6 +45,12 @@ test-e2e: control-plane control-plane-skew ## the control plane built once (minu
 
 test-skew: control-plane control-plane-skew ## the smoke behind each older supported Kubernetes minor, a control plane of its own each
 	$(GO) test -count=1 -timeout 30m -v ./test/skew/...
+
+test-node-short: control-plane control-plane-node images ## a real node (root), cnat installed on it with kubectl apply -k artifacts/deploy, an At run by a real container, a rolling restart under load (part of make test)
+	$(SUDO) $(GO) test -count=1 -timeout 20m -v -run '$(NODE_SHORT)' ./test/node/
+
+test-node: control-plane control-plane-node images ## every real-node test: also the README, eviction against the PDB, etcd members losing their Pod or volume, the docs' etcd operations (exec, snapshot, restore), uninstall
+	$(SUDO) $(GO) test -count=1 -timeout 40m -v ./test/node/ -args -long
 
 test-reliability: control-plane ## replicas and etcd members killed and restarted under load, short form (part of make test)
 	$(GO) test -count=1 ./test/reliability/...
@@ -53,6 +66,9 @@ control-plane-skew: ## the control planes (and kubectls) of the older supported 
 
 images: ## the images an install pulls (cnat-apiserver, cnat-controller, etcd, busybox, pause) as docker-archive tarballs into _output/images, for ctr images import; no docker, no registry
 	hack/build-images.sh
+
+control-plane-node: ## kubelet, kube-proxy (the newest control plane's version) and CoreDNS into _output/bin/node, for the real node (CP_NODE=real)
+	hack/build-control-plane.sh node
 
 bench: ## benchmarks on a local control plane of their own; they print figures, they are not tests
 	hack/bench.sh

@@ -83,6 +83,8 @@ trap '${started} || { echo "local-up: failed, stopping what was started" >&2; cp
 
 cp_start
 if [[ "${CP_NODE}" == real ]]; then
+  # cnat runs in Pods, not as processes of hack/lib/cnat.sh: none of its URLs.
+  CP_EXTRA_ENV=""
   cp_write_env
   [[ "${CNAT_INSTALL:-true}" == false ]] || CP_RUN_DIR="${CP_RUN_DIR}" "${REPO_ROOT}/hack/install-local.sh"
 else

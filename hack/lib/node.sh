@@ -82,6 +82,8 @@ node_check() {
 node_network_up() {
   local p s
   node_check || return
+  # A fresh node: no volume, image store or configuration of an earlier one in the same run dir.
+  rm -rf "${NODE_DIR}"
   mkdir -p "${NODE_DIR}"
   for p in "${NODE_HOST_PATHS[@]}"; do [[ ! -e "${p}" ]] || echo "${p}"; done >"${NODE_DIR}/preexisting"
   for s in "${NODE_SYSCTLS[@]}"; do
@@ -488,8 +490,9 @@ node_teardown() {
   for p in "${NODE_HOST_PATHS[@]}"; do
     grep -qxF "${p}" "${NODE_DIR}/preexisting" || [[ ! -e "${p}" && ! -L "${p}" ]] || rm -rf "${p}"
   done
-  # The container images and snapshots (root of containerd) go with the run dir.
-  rm -rf "${NODE_DIR}/containerd/root"
+  # The container images and snapshots (containerd's root) and the local volumes are the node's: they go
+  # with it (what etcd stored in its volumes too). The configuration stays, with the logs, for a look after.
+  rm -rf "${NODE_DIR}/containerd/root" "${NODE_DIR}/volumes"
   rm -f "${NODE_DIR}/preexisting" "${NODE_DIR}/iptables.before" "${NODE_DIR}/nft.before"
   node_log "torn down: no process, mount, link, chain, cgroup or host path of the node is left"
 }

@@ -9,11 +9,11 @@ import (
 	"github.com/programming-kubernetes/cnat/test/internal/smoke"
 )
 
-// TestAtRunsARealContainer: at their schedule, cnat-controller runs two Ats in real containers of the default
+// testAtRunsARealContainer: at their schedule, cnat-controller runs two Ats in real containers of the default
 // image (busybox, set by the AtPolicy configuration of artifacts/deploy/images): one prints a line and exits
-// 0, the other exits 3. Their Pods' logs hold what the commands printed, and the Ats end Succeeded and Failed,
-// the exit code in the Failed At's condition.
-func TestAtRunsARealContainer(t *testing.T) {
+// 0, the other exits 3. No image is pulled (#24: the pinned default is on the node). Their Pods' logs hold
+// what the commands printed, and the Ats end Succeeded and Failed, the exit code in the Failed At's condition.
+func testAtRunsARealContainer(t *testing.T) {
 	ns := namespace(t)
 	schedule := time.Now().Add(10 * time.Second).UTC().Truncate(time.Second)
 	createAt(t, ns, "prints", schedule, `echo "the At ran in $(hostname)"`)
@@ -36,6 +36,13 @@ func TestAtRunsARealContainer(t *testing.T) {
 			t.Errorf("At %s: its container started at %s, before its schedule %s", name, started, schedule)
 		}
 		t.Logf("At %s: scheduled %s, container started %s later", name, schedule.Format(time.TimeOnly), started.Sub(schedule))
+		// The default image is the one imported into the node: kubelet pulls nothing (no registry is
+		// reachable here: a pull could only fail).
+		pulled := kubectl.Run(t, "", "-n", ns, "get", "events", "--field-selector", "involvedObject.name="+pod+",reason=Pulled",
+			"-o", "jsonpath={.items[*].message}")
+		if !strings.Contains(pulled, "already present on machine") {
+			t.Errorf("At %s: kubelet's Pulled event says %q, want the image already present on the machine", name, pulled)
+		}
 	}
 
 	if logs := kubectl.Run(t, "", "-n", ns, "logs", atField(t, ns, "prints", "{.status.podName}")); !strings.Contains(logs, "the At ran in prints-") {

@@ -5,11 +5,11 @@ import (
 	"testing"
 )
 
-// TestInstall: what kubectl apply -k of artifacts/deploy (TestMain applied it) runs on a real node: etcd's
+// testInstall: what kubectl apply -k of artifacts/deploy (TestMain applied it) runs on a real node: etcd's
 // three members on PersistentVolumes of the node's StorageClass, two cnat-apiserver and two cnat-controller
 // replicas, each a real container of the images make images built, the controller's leader elected, and
 // the APIServices Available through their Service (kube-proxy).
-func TestInstall(t *testing.T) {
+func testInstall(t *testing.T) {
 	for _, c := range []struct {
 		selector string
 		want     int

@@ -3,10 +3,10 @@
 // node.sh) and uses it: Ats run real containers, cnat-apiserver is restarted and evicted, etcd members lose
 // their Pod or their volume, and the operations of docs/operations.md run as written.
 //
-// It needs root. `make test` runs the short form (install, an At run by a real container, a rolling restart
-// under load); `make test-node` runs every test. Tests run in file order on one installation: uninstall
-// (uninstall_test.go) comes last. When the control plane stops, the machine must be as before it started:
-// TestMain compares (machine_test.go).
+// It needs root. TestNode runs its parts in order on one installation, uninstalling last. `make test` runs
+// the short form (install, an At run by a real container, a rolling restart under load); `make test-node`
+// runs every part, with longer load phases. When the control plane stops, the machine must be as before it
+// started: TestMain compares (machine_test.go).
 package node
 
 import (
@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"k8s.io/client-go/tools/clientcmd"
@@ -117,7 +118,24 @@ func dumpState() {
 		out, _ := kubectl.Try("", args...)
 		fmt.Fprintf(os.Stderr, "$ kubectl %v\n%s\n", args, out)
 	}
-	fmt.Fprintf(os.Stderr, "logs of the node and the control plane: %s\n", filepath.Join(runDir, "logs"))
+	// The containers' logs go with the node at its teardown: keep those of cnat-system, the current and the
+	// previous (crashed) container of each Pod.
+	dir := filepath.Join(runDir, "logs", "pods")
+	_ = os.MkdirAll(dir, 0o755)
+	pods, _ := kubectl.Try("", "-n", "cnat-system", "get", "pods", "-o", "jsonpath={.items[*].metadata.name}")
+	for _, pod := range strings.Fields(pods) {
+		for _, previous := range []bool{false, true} {
+			name := pod + ".log"
+			if previous {
+				name = pod + ".previous.log"
+			}
+			out, err := kubectl.Try("", "-n", "cnat-system", "logs", pod, "--all-containers", fmt.Sprintf("--previous=%t", previous))
+			if err == nil {
+				_ = os.WriteFile(filepath.Join(dir, name), []byte(out), 0o644)
+			}
+		}
+	}
+	fmt.Fprintf(os.Stderr, "logs of the node, the control plane and cnat-system's containers: %s\n", filepath.Join(runDir, "logs"))
 }
 
 // client is a clientset of the At API for the cluster's admin, without client-side rate limits.

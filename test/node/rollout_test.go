@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
 	"github.com/programming-kubernetes/cnat/test/internal/ledger"
 )
 
@@ -22,17 +23,25 @@ func phase(short, long time.Duration) time.Duration {
 	return short
 }
 
-// TestRollingRestartUnderLoad: kubectl rollout restart deployment/cnat-apiserver while writers, updaters
-// and informers use the API through the aggregator. The Deployment replaces its Pods one by one (a new one
-// ready before an old one goes); each old one leaves the Service before it stops listening. No request
-// fails, nothing acknowledged is lost, every informer ends with every acknowledged write.
-func TestRollingRestartUnderLoad(t *testing.T) {
+// underLoad starts the node's load on a namespace, lets it run for a moment before the fault, and returns the
+// clientset it uses.
+func underLoad(t *testing.T, ns string) (versioned.Interface, *ledger.Run) {
+	t.Helper()
 	c, err := client()
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := ledger.StartRun(t, c, namespace(t), nodeLoad)
+	run := ledger.StartRun(t, c, ns, nodeLoad)
 	time.Sleep(phase(5*time.Second, 20*time.Second))
+	return c, run
+}
+
+// testRollingRestartUnderLoad: kubectl rollout restart deployment/cnat-apiserver while writers, updaters
+// and informers use the API through the aggregator. The Deployment replaces its Pods one by one (a new one
+// ready before an old one goes); each old one leaves the Service before it stops listening. No request
+// fails, nothing acknowledged is lost, every informer ends with every acknowledged write.
+func testRollingRestartUnderLoad(t *testing.T) {
+	_, run := underLoad(t, namespace(t))
 	before := kubectl.Run(t, "", "-n", "cnat-system", "get", "pods", "-l", "app.kubernetes.io/name=cnat-apiserver", "-o", "name")
 	start := time.Now()
 	kubectl.Run(t, "", "-n", "cnat-system", "rollout", "restart", "deployment/cnat-apiserver")

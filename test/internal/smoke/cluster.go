@@ -1,13 +1,16 @@
 package smoke
 
 import (
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,6 +18,8 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/programming-kubernetes/cnat/test/internal/pki"
 )
 
 // validatingAdmissionPolicy: a CEL policy on ats, written in the cluster, is enforced by cnat-apiserver.
@@ -65,10 +70,11 @@ spec:
 }
 
 // validatingWebhook: a validating admission webhook on ats is called by cnat-apiserver and its verdict holds.
-func validatingWebhook(t *testing.T, k Kubectl) {
+func validatingWebhook(t *testing.T, c Cluster) {
+	k := c.Kubectl
 	ns := namespace(t, k)
 	var calls atomic.Int32
-	webhook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	webhook := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		body, _ := io.ReadAll(r.Body)
 		var review admissionv1.AdmissionReview
@@ -86,8 +92,8 @@ func validatingWebhook(t *testing.T, k Kubectl) {
 		review.Response, review.Request = response, nil
 		_ = json.NewEncoder(w).Encode(review)
 	}))
+	caBundle := startWebhook(t, webhook, c.WebhookIP)
 	defer webhook.Close()
-	caBundle := base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: webhook.Certificate().Raw}))
 	name := "cnat-smoke-" + ns
 	k.Run(t, `apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
@@ -197,4 +203,41 @@ func aggregatedRoles(t *testing.T, k Kubectl) {
 	if out, err := k.Try("", "delete", resource(beta), "by-edit", "-n", ns, "--as", "smoke-view"); err == nil || !strings.Contains(out, "Forbidden") {
 		t.Errorf("view deleted an At: %v %s", err, out)
 	}
+}
+
+// startWebhook starts the webhook server with TLS and returns the caBundle that verifies it. On loopback
+// (ip empty) with httptest's own certificate; on another address of the machine (one that cnat-apiserver's
+// Pods reach) with a certificate for that address, from a CA of the test's own.
+func startWebhook(t *testing.T, server *httptest.Server, ip string) string {
+	t.Helper()
+	if ip == "" {
+		server.StartTLS()
+		return base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: server.Certificate().Raw}))
+	}
+	dir := t.TempDir()
+	ca, err := pki.NewCA(dir, "webhook-ca", "cnat-smoke-webhook-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := ca.Issue(dir, "webhook", ip, nil, pki.Server, ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.LoadX509KeyPair(pair.CertFile, pair.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listener, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server.Listener.Close()
+	server.Listener = listener
+	server.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	server.StartTLS()
+	caPEM, err := os.ReadFile(ca.CertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(caPEM)
 }

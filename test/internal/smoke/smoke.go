@@ -26,6 +26,9 @@ type Cluster struct {
 	Kubectl Kubectl
 	// Minor is the Kubernetes minor of the control plane, "1.35"; kubectl version must report it.
 	Minor string
+	// WebhookIP is the address the smoke's admission webhook listens on: loopback (empty) when cnat-apiserver
+	// runs on the machine, an address its Pods reach (the node's) when it runs in the cluster.
+	WebhookIP string
 }
 
 // Run is the whole smoke against the cluster: the API through kubectl (RunKubectl), then what the cluster
@@ -33,7 +36,7 @@ type Cluster struct {
 func Run(t *testing.T, c Cluster) {
 	RunKubectl(t, c)
 	t.Run("ValidatingAdmissionPolicy", func(t *testing.T) { validatingAdmissionPolicy(t, c.Kubectl) })
-	t.Run("ValidatingWebhook", func(t *testing.T) { validatingWebhook(t, c.Kubectl) })
+	t.Run("ValidatingWebhook", func(t *testing.T) { validatingWebhook(t, c) })
 	t.Run("ResourceQuota", func(t *testing.T) { resourceQuota(t, c.Kubectl) })
 	t.Run("AggregatedRoles", func(t *testing.T) { aggregatedRoles(t, c.Kubectl) })
 	t.Run("Controller", func(t *testing.T) { controllerRunsAnAt(t, c.Kubectl) })

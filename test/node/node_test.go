@@ -1,0 +1,26 @@
+package node
+
+import "testing"
+
+// TestNode uses one installation of cnat on the real node, part after part in this order (each leaves it
+// installed and healthy for the next), and uninstalls it last. `make test` runs the first three.
+func TestNode(t *testing.T) {
+	for _, part := range []struct {
+		name string
+		test func(*testing.T)
+	}{
+		{"Install", testInstall},
+		{"AtRunsARealContainer", testAtRunsARealContainer},
+		{"RollingRestartUnderLoad", testRollingRestartUnderLoad},
+		{"Readme", testReadme},
+		{"EvictionRespectsPDB", testEvictionRespectsPDB},
+		{"EtcdPodDeleted", testEtcdPodDeleted},
+		{"EtcdMemberVolumeLost", testEtcdMemberVolumeLost},
+		{"EtcdOperations", testEtcdOperations},
+		{"Uninstall", testUninstall},
+	} {
+		if !t.Run(part.name, part.test) && part.name == "Install" {
+			t.Fatal("cnat is not installed as it should be: the other parts would only repeat that")
+		}
+	}
+}
