@@ -26,6 +26,8 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=hack/lib/apt.sh
+source "${REPO_ROOT}/hack/lib/apt.sh"
 OUT_DIR="${REPO_ROOT}/_output/images"
 TOOLS_DIR="${REPO_ROOT}/_output/tools"
 BIN_DIR="${REPO_ROOT}/_output/bin"
@@ -116,9 +118,7 @@ image etcd "${DISTROLESS[@]}" \
   --entrypoint /usr/local/bin/etcd --tag "${ETCD_IMAGE}"
 
 # busybox: Debian's static build (the busybox package's is dynamic, and the image has no libc).
-if [[ "$(file -L /bin/busybox 2>/dev/null)" != *"statically linked"* ]]; then
-  apt-get install -y busybox-static
-fi
+apt_ensure busybox-static
 applets=()
 while read -r applet; do
   [[ "${applet}" == bin/busybox ]] || applets+=(--symlink "/${applet}:/bin/busybox")

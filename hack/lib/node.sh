@@ -21,6 +21,9 @@
 #   and kubelet's oomScoreAdj 0, or runc fails every sandbox;
 # - cgroups v1: kubelet's failCgroupV1 false and the cgroupfs driver, containerd without SystemdCgroup.
 
+# shellcheck source=hack/lib/apt.sh
+source "${CP_ROOT}/hack/lib/apt.sh"
+
 NODE_NAME=cnat-node
 NODE_BRIDGE=cnat0
 NODE_IP=10.88.0.1
@@ -59,15 +62,8 @@ node_binary() {
 
 # node_check: what the node needs, before anything is changed. Installs Debian's packages if missing.
 node_check() {
-  local missing=() bin
   [[ "$(id -u)" == 0 ]] || { node_log "a real node needs root"; return 1; }
-  for bin in containerd runc ctr iptables nft conntrack ip; do command -v "${bin}" >/dev/null || missing+=("${bin}"); done
-  [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local && -x /usr/lib/cni/loopback ]] || missing+=(cni)
-  if ((${#missing[@]} > 0)); then
-    node_log "installing Debian's containerd, runc, CNI plugins, iptables, conntrack (missing: ${missing[*]})"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      containerd runc containernetworking-plugins iptables nftables conntrack iproute2 >/dev/null || return
-  fi
+  apt_ensure containerd runc containernetworking-plugins iptables nftables conntrack iproute2 || return
   for bin in kubelet kube-proxy coredns; do
     [[ -x "$(node_binary "${bin}")" ]] || { node_log "$(node_binary "${bin}") missing: run hack/build-control-plane.sh node"; return 1; }
   done
