@@ -39,8 +39,8 @@ var deployCertSecrets = []string{deployServingSecret, deployEtcdMemberSecret, de
 // TestDeploy: the deploy artifacts of a real cluster (artifacts/deploy, its cert-manager overlay, and the
 // overlay hack/deploy-certs.sh writes) render with kubectl's kustomize, fit together, and every object they
 // render is accepted by the e2e kube-apiserver in a server-side dry-run (schema, validation, defaulting and
-// admission of the real API; nothing is stored). The e2e cluster's only node is simulated (kwok): nothing
-// could run here.
+// admission of the real API; nothing is stored). The e2e cluster's only node is simulated (kwok); test/node
+// installs and runs the hack/deploy-certs.sh overlay on a real one.
 func TestDeploy(t *testing.T) {
 	base := renderKustomize(t, filepath.Join(repoRoot, "artifacts", "deploy"))
 
