@@ -20,6 +20,9 @@
 # - root lacks CAP_SYS_RESOURCE, so nothing may lower an oom_score_adj: containerd's restrict_oom_score_adj
 #   and kubelet's oomScoreAdj 0, or runc fails every sandbox;
 # - cgroups v1: kubelet's failCgroupV1 false and the cgroupfs driver, containerd without SystemdCgroup.
+# kubelet 1.37 accepts Debian's containerd 1.6 over CRI v1 but reports it as losing support
+# (CRILosingSupport): a kubelet 1.38 needs containerd 2 (github.com/containerd/containerd/v2, on the module
+# proxy, built like kubelet).
 
 # shellcheck source=hack/lib/apt.sh
 source "${CP_ROOT}/hack/lib/apt.sh"
