@@ -39,6 +39,8 @@ type rotation struct {
 	pids       map[string]int
 }
 
+// underLoadWithSecrets starts replicas a and b on their Secret volumes and three etcd members, registers
+// them, and puts the load on them for a moment before the rotation.
 func underLoadWithSecrets(t *testing.T) *rotation {
 	t.Helper()
 	d := newDeployment(t, 3)
@@ -76,6 +78,7 @@ func (r *rotation) finish(scenario, fault string, reload time.Duration) ledger.R
 	return row
 }
 
+// issued numbers the certificates the tests sign, so that none overwrites the files of another.
 var issued atomic.Int64
 
 // issueServing signs a serving certificate for a replica with ca: the name the aggregator checks (the
