@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -166,6 +167,27 @@ func (c *Cluster) startMember(i int, state string) error {
 func (c *Cluster) Kill(i int) {
 	c.Members[i].wanted = false
 	c.Members[i].proc.Kill()
+}
+
+// Terminate stops member i gracefully (SIGTERM), as a rolling restart of the StatefulSet does.
+func (c *Cluster) Terminate(i int) error {
+	c.Members[i].wanted = false
+	err := c.Members[i].proc.Terminate(30 * time.Second)
+	// etcd ends by the signal itself once it has stopped (the Go runtime's default for SIGTERM after its
+	// handler): that is a clean stop.
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		if status, ok := exit.Sys().(syscall.WaitStatus); ok && status.Signaled() && status.Signal() == syscall.SIGTERM {
+			return nil
+		}
+	}
+	return err
+}
+
+// AddFlags gives every member these flags from its next start on (a changed configuration that a rolling
+// restart applies).
+func (c *Cluster) AddFlags(flags ...string) {
+	c.extraFlags = append(c.extraFlags, flags...)
 }
 
 // Restart starts member i again on its data dir (after Kill or Stop).

@@ -25,6 +25,9 @@ type Row struct {
 	// long after a fault ended writes succeeded again. Zero: does not apply.
 	StartToReady time.Duration
 	Recover      time.Duration
+	// Reload is how long after a certificate or CA changed (on disk, in a ConfigMap) every server used it
+	// (longest). Zero: does not apply.
+	Reload time.Duration
 	// LongestInformerDelay is the longest time any informer took to see an acknowledged create; Relists how
 	// often informers had to list again because a watch could not be resumed.
 	LongestInformerDelay time.Duration
@@ -59,14 +62,14 @@ func NewRow(scenario string, l *Ledger, lost int, fault string, informers []*Inf
 // PrintTable writes the rows as a table.
 func PrintTable(w io.Writer, rows []Row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tattempts\tacknowledged\tlost\tin doubt\tfailed\tfailed %\tfailed in fault\t401/403\tstart→ready s\trecover s\tinformer gap s\trelists\t")
+	fmt.Fprintln(tw, "scenario\tattempts\tacknowledged\tlost\tin doubt\tfailed\tfailed %\tfailed in fault\t401/403\tstart→ready s\trecover s\treload s\tinformer gap s\trelists\t")
 	for _, r := range rows {
 		pct := 0.0
 		if r.Attempts > 0 {
 			pct = 100 * float64(r.Failed) / float64(r.Attempts)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.2f\t%d\t%d\t%s\t%s\t%.2f\t%d\t\n", r.Scenario, r.Attempts, r.Acknowledged,
-			r.Lost, r.InDoubt, r.Failed, pct, r.FailedInFault, r.Anonymous, seconds(r.StartToReady), seconds(r.Recover),
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.2f\t%d\t%d\t%s\t%s\t%s\t%.2f\t%d\t\n", r.Scenario, r.Attempts, r.Acknowledged,
+			r.Lost, r.InDoubt, r.Failed, pct, r.FailedInFault, r.Anonymous, seconds(r.StartToReady), seconds(r.Recover), seconds(r.Reload),
 			r.LongestInformerDelay.Seconds(), r.Relists)
 	}
 	_ = tw.Flush()

@@ -192,3 +192,39 @@ func serial() *big.Int {
 	}
 	return n
 }
+
+// Certificate reads the first certificate of a PEM file.
+func Certificate(file string) (*x509.Certificate, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, fmt.Errorf("%s: no PEM certificate", file)
+	}
+	return x509.ParseCertificate(block.Bytes)
+}
+
+// Revoke writes a certificate revocation list signed by the CA, listing the given serial numbers, to file
+// (DER: etcd's --client-crl-file takes no PEM).
+func (ca *CA) Revoke(file string, serials ...*big.Int) error {
+	tmpl := &x509.RevocationList{
+		Number:     serial(),
+		ThisUpdate: time.Now().Add(-time.Minute),
+		NextUpdate: time.Now().Add(24 * time.Hour),
+	}
+	for _, s := range serials {
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries,
+			x509.RevocationListEntry{SerialNumber: s, RevocationTime: time.Now().Add(-time.Minute)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.cert, ca.key)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, der, 0o644)
+}
+
+// Subject is the CA's subject, DER-encoded: what a TLS server lists among the CAs it accepts client
+// certificates from.
+func (ca *CA) Subject() []byte { return ca.cert.RawSubject }
