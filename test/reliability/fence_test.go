@@ -21,6 +21,7 @@ import (
 
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/controller"
+	cnatv1beta1 "github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned/typed/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/test/internal/auditevents"
 	"github.com/programming-kubernetes/cnat/test/internal/gobuild"
 	"github.com/programming-kubernetes/cnat/test/internal/partition"
@@ -314,9 +315,8 @@ func (s *fenceScenario) waitForHolder(identity string, within time.Duration) {
 }
 
 // stream creates an At due every fenceAtEvery until stop is closed.
-func (s *fenceScenario) stream(stop <-chan struct{}, done chan<- struct{}) {
+func (s *fenceScenario) stream(ats cnatv1beta1.AtInterface, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	ats := client(s.t).CnatV1beta1().Ats(s.ns)
 	ticker := time.NewTicker(fenceAtEvery)
 	defer ticker.Stop()
 	for i := 0; ; i++ {
@@ -349,7 +349,7 @@ func (s *fenceScenario) run(scenario string, fault, heal func()) {
 	t := s.t
 	begin := time.Now()
 	stop, done := make(chan struct{}), make(chan struct{})
-	go s.stream(stop, done)
+	go s.stream(client(t).CnatV1beta1().Ats(s.ns), stop, done)
 	defer func() {
 		select {
 		case <-done:
