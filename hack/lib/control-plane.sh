@@ -306,6 +306,8 @@ cp_start_apiserver() {
   # --endpoint-reconciler-type none (kwok): no need for endpoints of the
   #   "kubernetes" Service (nothing could route to them without kube-proxy).
   # PodNodeSelector: see CP_NO_KUBELET_ANNOTATION.
+  # CP_APISERVER_EXTRA_FLAGS: more flags, split on spaces (test/reliability: an audit log).
+  # shellcheck disable=SC2086
   cp_spawn kube-apiserver \
     --bind-address "${address}" --secure-port "${port}" --advertise-address "${address}" \
     --cert-dir "${d}" --tls-cert-file "${d}/kube-apiserver.crt" --tls-private-key-file "${d}/kube-apiserver.key" \
@@ -323,7 +325,7 @@ cp_start_apiserver() {
     --requestheader-group-headers X-Remote-Group \
     --requestheader-extra-headers-prefix X-Remote-Extra- \
     --proxy-client-cert-file "${d}/front-proxy-client.crt" --proxy-client-key-file "${d}/front-proxy-client.key" \
-    --enable-aggregator-routing=false || return
+    --enable-aggregator-routing=false ${CP_APISERVER_EXTRA_FLAGS:-} || return
   _cp_kubeconfig "${CP_KUBECONFIG}" "${d}/admin"
   cp_wait kube-apiserver --cacert "${CP_CA_CERT}" --cert "${d}/admin.crt" --key "${d}/admin.key" \
     "${CP_APISERVER_URL}/readyz"

@@ -3,7 +3,8 @@
 // kube-apiserver whose aggregator forwards to real cnat-apiserver replicas (sharing one port with
 // SO_REUSEPORT, as replicas share a Service), and a real three-member etcd with mutual TLS. Writers,
 // updaters and informers go through the aggregator, and a ledger of every acknowledged write tells what was
-// lost.
+// lost. The cnat-controller's leader is cut off from kube-apiserver (network namespaces, not a kill) or
+// killed under a stream of due Ats (fence_test.go), kube-apiserver's audit log telling which replica wrote.
 //
 // `make test` runs the short form. `make reliability` runs each scenario longer (-long) and prints a table
 // of its figures.
@@ -66,6 +67,10 @@ func run(m *testing.M) int {
 	klog.LogToStderr(false)
 	klog.SetOutput(klogFile)
 	code := m.Run()
+	if table := printFenceTable(); table != "" {
+		fmt.Printf("\ncontroller failover (kube-apiserver's audit log):\n%s", table)
+		_ = os.WriteFile(filepath.Join(cp.runDir, "fence-table.txt"), []byte(table), 0o644)
+	}
 	rowsMu.Lock()
 	defer rowsMu.Unlock()
 	if len(rows) > 0 {
@@ -121,10 +126,19 @@ func startControlPlane() (*controlPlane, error) {
 			return nil, fmt.Errorf("building cnat-apiserver: %w", err)
 		}
 	}
+	// kube-apiserver audits the requests of the fenced controller's replicas (fence_test.go), and only
+	// theirs: which replica wrote what, and when, as kube-apiserver saw it.
+	if err := os.MkdirAll(cp.runDir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(cp.auditPolicy(), []byte(fenceAuditPolicy), 0o644); err != nil {
+		return nil, err
+	}
 	// kube-apiserver and its etcd, then what cnat-apiserver needs from it: its RBAC and ServiceAccount token,
 	// a serving certificate the aggregator trusts. The cnat-apiserver replicas are each test's own.
 	script := `
 set -euo pipefail
+export CP_APISERVER_EXTRA_FLAGS="--audit-policy-file ${AUDIT_POLICY} --audit-log-path ${AUDIT_LOG} --audit-log-format json"
 source hack/lib/control-plane.sh
 source hack/lib/cnat.sh
 mkdir -p "${CP_RUN_DIR}" "${CNAT_DIR}"
@@ -138,7 +152,9 @@ for v in KUBECONFIG CP_APISERVER_URL CP_CA_CERT CP_CA_KEY CP_RUN_DIR CNAT_DIR CP
   printf '%s=%s\n' "${v}" "${!v}"
 done >"${CP_RUN_DIR}/reliability.env"
 `
-	if err := cp.command("bash", "-c", script).Run(); err != nil {
+	start := cp.command("bash", "-c", script)
+	start.Env = append(start.Env, "AUDIT_POLICY="+cp.auditPolicy(), "AUDIT_LOG="+cp.auditLog())
+	if err := start.Run(); err != nil {
 		return cp, fmt.Errorf("starting kube-apiserver: %w", err)
 	}
 	f, err := os.Open(filepath.Join(cp.runDir, "reliability.env"))

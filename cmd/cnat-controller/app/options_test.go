@@ -29,6 +29,8 @@ func TestValidate(t *testing.T) {
 		{"bind address any port", func(o *Options) { o.BindAddress = "localhost:0" }, ""},
 		{"negative retry period", func(o *Options) { o.RetryPeriod = -time.Second }, "--leader-elect-retry-period"},
 		{"renew deadline within jittered retry", func(o *Options) { o.RetryPeriod = 9 * time.Second }, "1.2 × retry period"},
+		{"renew deadline and retry period within lease", func(o *Options) { o.RenewDeadline = 12 * time.Second }, ""},
+		{"renew deadline and retry period beyond lease", func(o *Options) { o.RenewDeadline = 13 * time.Second }, "renew deadline + retry period must be less than the lease duration"},
 		{"lease namespace not a name", func(o *Options) { o.LeaseNS = "Cnat/System" }, "--leader-elect-resource-namespace"},
 		{"no identity", func(o *Options) { o.Identity = "" }, "--leader-elect-identity"},
 	} {

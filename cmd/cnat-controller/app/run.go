@@ -66,6 +66,7 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	config.QPS, config.Burst = o.QPS, o.Burst
+	config.Dial = dialDiscardingUnsent(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second})
 	// Every request in protobuf (Pods, events and the Lease to kube-apiserver, Ats to cnat-apiserver): decoding
 	// it costs the servers a fraction of JSON, which matters when many Ats are due at once. JSON stays
 	// acceptable for anything without a protobuf form.
@@ -113,7 +114,7 @@ func Run(ctx context.Context, o *Options) error {
 		Name:            controller.ControllerName,
 		Callbacks: leaderelection.LeaderCallbacks{
 			OnStartedLeading: run,
-			OnStoppedLeading: func() { klog.FromContext(ctx).Info("Not leading any more", "identity", o.Identity) },
+			OnStoppedLeading: func() { stoppedLeading(ctx, o.Identity, exitAtOnce) },
 		},
 	})
 	if err != nil {
@@ -121,6 +122,45 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	elector.Run(ctx)
 	return nil
+}
+
+// stoppedLeading ends the process at once when the Lease was lost rather than released on shutdown (ctx
+// done). client-go has cancelled the controller's context by then, but that does not wait for the workers:
+// one between its cache lookup and its write would still create a Pod or write a status after another
+// replica may have taken over. Exiting ends them all, and with dialDiscardingUnsent no request of theirs
+// still queued in the kernel reaches kube-apiserver later (a leader cut off from it has its last requests
+// there, delivered when the network heals). The Deployment starts the replica again, as a candidate.
+func stoppedLeading(ctx context.Context, identity string, exit func(code int)) {
+	if ctx.Err() != nil {
+		klog.InfoS("Released the Lease on shutdown", "identity", identity)
+		return
+	}
+	klog.ErrorS(nil, "Lost the Lease (could not renew it within the renew deadline): exiting at once so that nothing this replica started writes after another replica took over", "identity", identity)
+	exit(1)
+}
+
+func exitAtOnce(code int) { klog.FlushAndExit(klog.ExitFlushTimeout, code) }
+
+// dialDiscardingUnsent dials connections that are reset, not closed gracefully, when closed: what was
+// written to one and not yet sent is dropped instead of being sent on by the kernel after the process has
+// given it up or exited (an orphaned socket retransmits for minutes, so a request written while leading,
+// during a partition, would otherwise be delivered when the partition heals, long after the Lease passed to
+// another replica). Closing happens on idle or broken connections and at exit, never with an answer
+// still wanted, so nothing else changes.
+func dialDiscardingUnsent(dialer *net.Dialer) func(ctx context.Context, network, address string) (net.Conn, error) {
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		conn, err := dialer.DialContext(ctx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		if tcp, ok := conn.(*net.TCPConn); ok {
+			if err := tcp.SetLinger(0); err != nil {
+				_ = conn.Close()
+				return nil, fmt.Errorf("SO_LINGER 0 on the connection to %s: %w", address, err)
+			}
+		}
+		return conn, nil
+	}
 }
 
 func runController(ctx context.Context, o *Options, atClient versioned.Interface, kubeClient kubernetes.Interface, metrics *controller.Metrics) error {

@@ -92,6 +92,13 @@ func (o *Options) validateLeaderElection() []error {
 		errs = append(errs, fmt.Errorf("--leader-elect-lease-duration %v, --leader-elect-renew-deadline %v, --leader-elect-retry-period %v: "+
 			"leader election needs lease duration > renew deadline > %v × retry period", o.LeaseDuration, o.RenewDeadline, o.RetryPeriod,
 			leaderelection.JitterFactor))
+	} else if o.RenewDeadline+o.RetryPeriod >= o.LeaseDuration {
+		// A leader cut off from kube-apiserver gives up (and exits) at the latest a retry period plus the renew
+		// deadline after its last renewal; the other replicas may take the Lease a lease duration after they
+		// saw that renewal. Only with the first before the second are two leaders never acting at once.
+		errs = append(errs, fmt.Errorf("--leader-elect-lease-duration %v, --leader-elect-renew-deadline %v, --leader-elect-retry-period %v: "+
+			"a leader cut off must give up before another may take the Lease: renew deadline + retry period must be less than the lease duration",
+			o.LeaseDuration, o.RenewDeadline, o.RetryPeriod))
 	}
 	return errs
 }
