@@ -45,8 +45,9 @@ NODE_VOLUMES="${NODE_VOLUMES:-6}"
 
 # Paths kubelet, containerd and the CNI plugins write whatever they are configured with; node_teardown removes
 # those that did not exist before node_network_up (recorded in ${NODE_DIR}/preexisting).
-NODE_HOST_PATHS=(/run/cnat-node /run/containerd /run/netns /var/run/netns /var/lib/cni /var/log/containers
-  /var/log/pods /var/lib/kubelet /usr/libexec/kubernetes /etc/cni /opt/cni /opt/containerd /var/lib/containerd)
+# (/run/netns, shared with whoever else makes network namespaces, is handled apart: _node_remove_netns_dir.)
+NODE_HOST_PATHS=(/run/cnat-node /run/containerd /var/lib/cni /var/log/containers /var/log/pods /var/lib/kubelet
+  /usr/libexec/kubernetes /etc/cni /opt/cni /opt/containerd /var/lib/containerd)
 # Sysctls kubelet (kernel.panic & co., unless protectKernelDefaults), kube-proxy and the bridge plugin
 # (ip_forward) set; node_teardown puts back the values recorded before (${NODE_DIR}/sysctls).
 NODE_SYSCTLS=(net.ipv4.ip_forward net.ipv4.conf.all.route_localnet net.bridge.bridge-nf-call-iptables
@@ -84,7 +85,7 @@ node_network_up() {
   # A fresh node: no volume, image store or configuration of an earlier one in the same run dir.
   rm -rf "${NODE_DIR}"
   mkdir -p "${NODE_DIR}"
-  for p in "${NODE_HOST_PATHS[@]}"; do [[ ! -e "${p}" ]] || echo "${p}"; done >"${NODE_DIR}/preexisting"
+  for p in "${NODE_HOST_PATHS[@]}" /run/netns; do [[ ! -e "${p}" ]] || echo "${p}"; done >"${NODE_DIR}/preexisting"
   for s in "${NODE_SYSCTLS[@]}"; do
     [[ ! -e "/proc/sys/${s//.//}" ]] || echo "${s}=$(sysctl -n "${s}")"
   done >"${NODE_DIR}/sysctls"
@@ -456,6 +457,15 @@ _node_remove_nft_tables() {
   done
 }
 
+# _node_remove_netns_dir: /run/netns, if the node's namespaces made it (it was not there before) and no
+# namespace of anyone else is in it now: unmounted (ip netns makes it a shared mount) and removed.
+_node_remove_netns_dir() {
+  grep -qxF /run/netns "${NODE_DIR}/preexisting" && return 0
+  [[ -d /run/netns && -z "$(ls -A /run/netns)" ]] || return 0
+  while mountpoint -q /run/netns; do umount /run/netns || break; done
+  rmdir /run/netns 2>/dev/null || true
+}
+
 # _node_remove_cgroups: the kubepods hierarchy kubelet made in every cgroup v1 controller (and the v2 mount).
 _node_remove_cgroups() {
   local dir
@@ -478,9 +488,13 @@ node_teardown() {
   fi
   _node_remove_chains
   _node_remove_nft_tables
-  _node_unmount_under /run/cnat-node /run/containerd /var/lib/kubelet /run/netns /var/run/netns "${NODE_DIR}"
-  # Network namespaces the CNI plugins made, with the veths in them; then the bridge.
-  for p in /run/netns/cni-*; do [[ ! -e "${p}" ]] || ip netns delete "$(basename "${p}")" 2>/dev/null || rm -f "${p}"; done
+  _node_unmount_under /run/cnat-node /run/containerd /var/lib/kubelet "${NODE_DIR}"
+  # Network namespaces the CNI plugins made (cni-*), with the veths in them; then the bridge. Namespaces of
+  # any other name are someone else's.
+  for p in /run/netns/cni-*; do
+    [[ ! -e "${p}" ]] || ip netns delete "$(basename "${p}")" 2>/dev/null || { umount "${p}" 2>/dev/null; rm -f "${p}"; }
+  done
+  _node_remove_netns_dir
   ip link delete "${NODE_BRIDGE}" 2>/dev/null || true
   _node_remove_cgroups
   while IFS='=' read -r s v; do

@@ -14,7 +14,7 @@ import (
 type machine map[string][]string
 
 // hostPaths are the paths kubelet, containerd and the CNI plugins write whatever they are configured with.
-var hostPaths = []string{"/run/cnat-node", "/run/containerd", "/run/netns", "/var/lib/cni", "/var/log/containers",
+var hostPaths = []string{"/run/cnat-node", "/run/containerd", "/var/lib/cni", "/var/log/containers",
 	"/var/log/pods", "/var/lib/kubelet", "/usr/libexec/kubernetes", "/etc/cni", "/opt/cni", "/opt/containerd",
 	"/var/lib/containerd"}
 
@@ -24,6 +24,17 @@ var sysctls = []string{"net/ipv4/ip_forward", "net/ipv4/conf/all/route_localnet"
 
 // nodeProcesses match the command of the node's processes; containers run under the shims, and go with them.
 var nodeProcesses = regexp.MustCompile(`(^|/)(containerd|containerd-shim[-a-z0-9]*|kubelet|kube-proxy|coredns|pause) $`)
+
+// The node's links are its bridge and the veths of its Pods; its network namespaces are the CNI plugins'
+// cni-*. Those of other tests on the machine (test/reliability's partitions make namespaces and veths of
+// their own names) come and go while this one runs: they are not compared, nor /run/netns, which the first
+// namespace of anyone mounts and the last one's removal unmounts.
+var nodeLink = regexp.MustCompile(`^(cnat0|veth[0-9a-f]+)$`)
+
+// othersNetns is whether a mount point is /run/netns or a namespace not of the CNI plugins.
+func othersNetns(mount string) bool {
+	return mount == "/run/netns" || strings.HasPrefix(mount, "/run/netns/") && !strings.HasPrefix(mount, "/run/netns/cni-")
+}
 
 // counters are the packet counters iptables-save prints, which change all the time.
 var counters = regexp.MustCompile(`\[\d+:\d+\]`)
@@ -36,7 +47,9 @@ func snapshotMachine() (machine, error) {
 	}
 	for line := range strings.Lines(string(out)) {
 		if f := strings.Fields(line); len(f) > 1 {
-			m["link"] = append(m["link"], strings.TrimSuffix(strings.Split(f[1], "@")[0], ":"))
+			if name := strings.TrimSuffix(strings.Split(f[1], "@")[0], ":"); nodeLink.MatchString(name) {
+				m["link"] = append(m["link"], name)
+			}
 		}
 	}
 	mounts, err := os.ReadFile("/proc/self/mounts")
@@ -44,7 +57,7 @@ func snapshotMachine() (machine, error) {
 		return nil, err
 	}
 	for line := range strings.Lines(string(mounts)) {
-		if f := strings.Fields(line); len(f) > 1 {
+		if f := strings.Fields(line); len(f) > 1 && !othersNetns(f[1]) {
 			m["mount"] = append(m["mount"], f[1])
 		}
 	}
@@ -74,7 +87,7 @@ func snapshotMachine() (machine, error) {
 	}
 	cgroups, _ := filepath.Glob("/sys/fs/cgroup/*/kubepods")
 	m["cgroup"] = cgroups
-	netns, _ := filepath.Glob("/run/netns/*")
+	netns, _ := filepath.Glob("/run/netns/cni-*")
 	m["netns"] = netns
 	procs, err := processes()
 	if err != nil {
