@@ -29,11 +29,12 @@ import (
 	"github.com/programming-kubernetes/cnat/test/internal/process"
 )
 
-// Leader election of the fenced controller's replicas: short, so that a failover fits a short test, in the
-// proportions of the defaults (15 s, 10 s, 2 s): the leader gives up (retry period + renew deadline after its
-// last renewal) before the others may take the Lease (lease duration after they saw that renewal).
+// Leader election of the fenced controller's replicas: short, so that a failover fits a short test. The
+// leader gives up (renew deadline after its last renewal, cnat-controller's own watchdog) before the others
+// may take the Lease (lease duration after they saw that renewal); the 3 s between the two is what a leader
+// process on a starved machine may fall behind its timers without acting after the takeover.
 const (
-	fenceLeaseDuration = 4 * time.Second
+	fenceLeaseDuration = 6 * time.Second
 	fenceRenewDeadline = 3 * time.Second
 	fenceRetryPeriod   = 500 * time.Millisecond
 

@@ -99,10 +99,17 @@ func Run(ctx context.Context, o *Options) error {
 		run(ctx)
 		return nil
 	}
-	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, o.LeaseNS, o.LeaseName,
+	leaseLock, err := resourcelock.New(resourcelock.LeasesResourceLock, o.LeaseNS, o.LeaseName,
 		kubeClient.CoreV1(), kubeClient.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: o.Identity})
 	if err != nil {
 		return err
+	}
+	lock := &renewTracker{Interface: leaseLock}
+	lead := func(ctx context.Context) {
+		// Acquiring the Lease was its first renewal (tracked); from now on no renewal within the renew
+		// deadline ends the process, whatever client-go's elector is still waiting for.
+		go fenceOnExpiry(ctx, lock, o.RenewDeadline, o.RetryPeriod/4, o.Identity, exitAtOnce)
+		run(ctx)
 	}
 	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock:            lock,
@@ -113,7 +120,7 @@ func Run(ctx context.Context, o *Options) error {
 		WatchDog:        healthz,
 		Name:            controller.ControllerName,
 		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: run,
+			OnStartedLeading: lead,
 			OnStoppedLeading: func() { stoppedLeading(ctx, o.Identity, exitAtOnce) },
 		},
 	})
