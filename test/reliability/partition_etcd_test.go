@@ -60,8 +60,10 @@ func TestEtcdPartitionFromCnat(t *testing.T) {
 		case <-time.After(2 * time.Minute):
 			t.Error("the write sent at the cut got no answer within 2 minutes")
 		}
-		// Requests sent during the cut may be answered (or fail) after the heal, until writes go through again.
-		run.Ledger.MarkWindow("cut", cut, healed.Add(recovered))
+		// Requests sent during the cut may be answered (or fail) after the heal, until writes go through again;
+		// client-go's retries of writes that were applied but answered 503/504 (in doubt) get their 409 up to
+		// a Retry-After (at most 2 s) later.
+		run.Ledger.MarkWindow("cut", cut, healed.Add(recovered).Add(retryAfterMargin))
 		recovery = max(recovery, recovered)
 		// The watch cache's reflector gets a fresh error budget (see TestEtcdQuorumLoss).
 		time.Sleep(phase(2*time.Second, 65*time.Second))
@@ -71,6 +73,9 @@ func TestEtcdPartitionFromCnat(t *testing.T) {
 	report(t, row)
 	checkFailuresOnlyIn(t, run.Ledger, "cut")
 }
+
+// retryAfterMargin is the longest Retry-After cnat-apiserver gives for a storage failure (504: 2 s).
+const retryAfterMargin = 2 * time.Second
 
 // rawCreate posts an At without retries and describes the answer: code, Retry-After, message, and how long
 // it took.
