@@ -51,8 +51,14 @@ type replica struct {
 // newDeployment starts an etcd cluster of members members for one test; replicas come with start.
 func newDeployment(t *testing.T, members int) *deployment {
 	t.Helper()
+	return newPlacedDeployment(t, make([]etcdcluster.Placement, members))
+}
+
+// newPlacedDeployment is newDeployment with the etcd members where the placements say (partition tests).
+func newPlacedDeployment(t *testing.T, placements []etcdcluster.Placement) *deployment {
+	t.Helper()
 	dir := filepath.Join(env.runDir, strings.ReplaceAll(t.Name(), "/", "_"))
-	etcd, err := etcdcluster.Start(filepath.Join(dir, "etcd"), members, etcdBinaries())
+	etcd, err := etcdcluster.StartPlaced(filepath.Join(dir, "etcd"), placements, etcdBinaries())
 	if err != nil {
 		t.Fatal(err)
 	}

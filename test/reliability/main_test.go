@@ -3,8 +3,10 @@
 // kube-apiserver whose aggregator forwards to real cnat-apiserver replicas (sharing one port with
 // SO_REUSEPORT, as replicas share a Service), and a real three-member etcd with mutual TLS. Writers,
 // updaters and informers go through the aggregator, and a ledger of every acknowledged write tells what was
-// lost. The cnat-controller's leader is cut off from kube-apiserver (network namespaces, not a kill) or
-// killed under a stream of due Ats (fence_test.go), kube-apiserver's audit log telling which replica wrote.
+// lost. Network partitions cut the etcd leader off from the other members and cnat-apiserver, and
+// cnat-apiserver off from every member (network namespaces, partition_*_test.go). The cnat-controller's
+// leader is cut off from kube-apiserver (network namespaces, not a kill) or killed under a stream of due
+// Ats (fence_test.go), kube-apiserver's audit log telling which replica wrote.
 //
 // `make test` runs the short form. `make reliability` runs each scenario longer (-long) and prints a table
 // of its figures.

@@ -38,7 +38,13 @@ func cycles() int {
 // the load on it and lets it run for a moment before the faults.
 func underLoad(t *testing.T, replicas ...string) (*deployment, *ledger.Run) {
 	t.Helper()
-	d := newDeployment(t, 3)
+	return deploymentUnderLoad(newDeployment(t, 3), replicas...)
+}
+
+// deploymentUnderLoad starts the named replicas of d, registers them and puts the load on them.
+func deploymentUnderLoad(d *deployment, replicas ...string) (*deployment, *ledger.Run) {
+	t := d.t
+	t.Helper()
 	for _, name := range replicas {
 		d.waitReady(d.start(name))
 	}

@@ -31,6 +31,11 @@ const (
 // which an overloaded etcd answers too).
 const grpcSendLimitExceeded = "trying to send message larger than max"
 
+// raftProposalDropped is how etcd answers a write its leader dropped without appending it to its log while
+// it hands leadership over (etcdctl move-leader, a leader stepping down): raft's ErrProposalDropped, which
+// etcd passes on as gRPC code Unknown. Nothing was written: the write can be retried.
+const raftProposalDropped = "raft proposal dropped"
+
 // classify tells what err means and why, in etcd's words without the gRPC wrapping.
 func classify(err error) (class, string) {
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -50,6 +55,8 @@ func classify(err error) (class, string) {
 		// The write was proposed and may yet be committed.
 		return timedOut, desc
 	case code == codes.Unavailable:
+		return unavailable, desc
+	case code == codes.Unknown && desc == raftProposalDropped:
 		return unavailable, desc
 	case desc == rpctypes.ErrRequestTooLarge.Error():
 		return tooLargeForEtcd, desc

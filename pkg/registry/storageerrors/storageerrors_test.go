@@ -60,6 +60,7 @@ func TestInterpret(t *testing.T) {
 		"leader changed":          {rpctypes.ErrLeaderChanged, unavailableAnswer("etcdserver: leader changed")},
 		"no endpoint":             {clientv3.ErrNoAvailableEndpoints, unavailableAnswer("no endpoint is reachable")},
 		"too many requests":       {rpctypes.ErrTooManyRequests, unavailableAnswer("etcdserver: too many requests")},
+		"proposal dropped":        {status.Error(codes.Unknown, "raft proposal dropped"), unavailableAnswer("raft proposal dropped")},
 		"proposal timed out":      {rpctypes.ErrTimeout, timeoutAnswer("etcdserver: request timed out")},
 		"timed out, leader failed": {rpctypes.ErrTimeoutDueToLeaderFail,
 			timeoutAnswer("possibly due to previous leader failure")},

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,7 +52,9 @@ type Member struct {
 	ClientURL string
 	PeerURL   string
 	DataDir   string
-	proc      *process.Process
+	// Netns is the network namespace the member runs in; "" is the test's own.
+	Netns string
+	proc  *process.Process
 	// wanted: started and not killed or stopped on purpose; a wanted member that exited failed.
 	wanted bool
 }
@@ -59,7 +62,22 @@ type Member struct {
 // Start makes certificates and starts a new cluster of n members under dir, each with extraFlags besides
 // those of its listeners, cluster and certificates (artifacts/deploy/server/etcd.yaml's TLS settings, say).
 func Start(dir string, n int, bins Binaries, extraFlags ...string) (*Cluster, error) {
-	c, err := newCluster(dir, "cnat-test-"+strconv.FormatInt(time.Now().UnixNano(), 36), n, bins)
+	return StartPlaced(dir, make([]Placement, n), bins, extraFlags...)
+}
+
+// Placement says where a member runs: on which address it listens (for clients and peers) and in which
+// network namespace, so that a test can cut it off by cutting a link (test/internal/partition).
+type Placement struct {
+	// Host is the address the member listens on and is reached at; "" is 127.0.0.1.
+	Host string
+	// Netns is the network namespace the member runs in (ip netns exec); "" is the test's own.
+	Netns string
+}
+
+// StartPlaced is Start with one member per placement. The members' certificate names every placement's
+// address besides localhost and 127.0.0.1.
+func StartPlaced(dir string, placements []Placement, bins Binaries, extraFlags ...string) (*Cluster, error) {
+	c, err := newCluster(dir, "cnat-test-"+strconv.FormatInt(time.Now().UnixNano(), 36), placements, bins)
 	if err != nil {
 		return nil, err
 	}
@@ -71,14 +89,23 @@ func Start(dir string, n int, bins Binaries, extraFlags ...string) (*Cluster, er
 	return c, nil
 }
 
-func newCluster(dir, token string, n int, bins Binaries) (*Cluster, error) {
+func newCluster(dir, token string, placements []Placement, bins Binaries) (*Cluster, error) {
+	n := len(placements)
+	hosts := []string{"localhost", "127.0.0.1"}
+	for i := range placements {
+		if placements[i].Host == "" {
+			placements[i].Host = "127.0.0.1"
+		} else if !slices.Contains(hosts, placements[i].Host) {
+			hosts = append(hosts, placements[i].Host)
+		}
+	}
 	pkiDir := filepath.Join(dir, "pki")
 	ca, err := pki.NewCA(pkiDir, "ca", "cnat-etcd-ca")
 	if err != nil {
 		return nil, err
 	}
 	// One certificate for every member, for both its listeners: it carries every name clients and peers dial.
-	MemberCert, err := ca.Issue(pkiDir, "member", "cnat-etcd", nil, pki.Peer, "localhost", "127.0.0.1")
+	MemberCert, err := ca.Issue(pkiDir, "member", "cnat-etcd", nil, pki.Peer, hosts...)
 	if err != nil {
 		return nil, err
 	}
@@ -94,9 +121,10 @@ func newCluster(dir, token string, n int, bins Binaries) (*Cluster, error) {
 	for i := 0; i < n; i++ {
 		c.Members = append(c.Members, &Member{
 			Name:      fmt.Sprintf("m%d", i),
-			ClientURL: fmt.Sprintf("https://127.0.0.1:%d", ports[2*i]),
-			PeerURL:   fmt.Sprintf("https://127.0.0.1:%d", ports[2*i+1]),
+			ClientURL: fmt.Sprintf("https://%s:%d", placements[i].Host, ports[2*i]),
+			PeerURL:   fmt.Sprintf("https://%s:%d", placements[i].Host, ports[2*i+1]),
 			DataDir:   filepath.Join(dir, fmt.Sprintf("m%d", i)),
+			Netns:     placements[i].Netns,
 		})
 	}
 	return c, nil
@@ -141,7 +169,12 @@ func (c *Cluster) TLSFlags() []string {
 
 func (c *Cluster) startMember(i int, state string) error {
 	m := c.Members[i]
-	proc, err := process.Start("etcd-"+m.Name, filepath.Join(c.Dir, "logs"), c.bins.Etcd, append([]string{
+	bin, prefix := c.bins.Etcd, []string(nil)
+	if m.Netns != "" {
+		// ip netns exec execs etcd itself: the process's signals (Kill, Terminate) reach etcd.
+		bin, prefix = "ip", []string{"netns", "exec", m.Netns, c.bins.Etcd}
+	}
+	proc, err := process.Start("etcd-"+m.Name, filepath.Join(c.Dir, "logs"), bin, append(prefix, append([]string{
 		"--name", m.Name,
 		"--data-dir", m.DataDir,
 		"--listen-client-urls", m.ClientURL, "--advertise-client-urls", m.ClientURL,
@@ -155,7 +188,7 @@ func (c *Cluster) startMember(i int, state string) error {
 		"--peer-cert-file", c.MemberCert.CertFile, "--peer-key-file", c.MemberCert.KeyFile,
 		"--peer-client-cert-auth", "--peer-trusted-ca-file", c.CA.CertFile,
 		"--log-level", "warn",
-	}, c.extraFlags...)...)
+	}, c.extraFlags...)...)...)
 	if err != nil {
 		return err
 	}

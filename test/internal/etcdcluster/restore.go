@@ -22,7 +22,7 @@ type RestoreOptions struct {
 // etcdutl: every member's data dir is made by `etcdutl snapshot restore` with the new cluster's members and a
 // new cluster token. It returns the restore commands it ran (for the docs).
 func Restore(dir, snapshot string, n int, bins Binaries, opts RestoreOptions) (*Cluster, []string, error) {
-	c, err := newCluster(dir, "cnat-restored-"+strconv.FormatInt(time.Now().UnixNano(), 36), n, bins)
+	c, err := newCluster(dir, "cnat-restored-"+strconv.FormatInt(time.Now().UnixNano(), 36), make([]Placement, n), bins)
 	if err != nil {
 		return nil, nil, err
 	}

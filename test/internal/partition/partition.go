@@ -31,11 +31,18 @@ type Link struct {
 // earlier run with the same names are removed first.
 func New(t testing.TB, name string, index int) *Link {
 	t.Helper()
+	return NewIn(t, name, "10.77", index)
+}
+
+// NewIn is New in another /16 than 10.77: subnet is its first two octets ("10.78"), so that tests that run
+// side by side (or share the machine with others) keep to addresses of their own.
+func NewIn(t testing.TB, name, subnet string, index int) *Link {
+	t.Helper()
 	if len(name) > 13 {
 		t.Fatalf("partition: %q is too long for an interface name (%s-h)", name, name)
 	}
 	l := &Link{Netns: name, HostIf: name + "-h", NsIf: name + "-n",
-		HostIP: fmt.Sprintf("10.77.%d.1", index), NsIP: fmt.Sprintf("10.77.%d.2", index)}
+		HostIP: fmt.Sprintf("%s.%d.1", subnet, index), NsIP: fmt.Sprintf("%s.%d.2", subnet, index)}
 	l.remove()
 	t.Cleanup(l.remove)
 	for _, args := range [][]string{
