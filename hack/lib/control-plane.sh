@@ -257,17 +257,34 @@ cp_spawn() {
 # cp_wait <name> <curl args...>: waits until the URL answers ok, failing
 # early (with the log tail) if the process dies.
 cp_wait() {
-  local name="$1" deadline=$((SECONDS + CP_START_TIMEOUT))
+  local name="$1"
   shift
-  until curl -fsS --max-time 5 -o /dev/null "$@" 2>/dev/null; do
+  cp_wait_until "${name}" "${name}" curl -fsS --max-time 5 -o /dev/null "$@" || return
+  cp_log "${name} is ready"
+}
+
+# cp_wait_until <name> <what> <command...>: runs the command every second until it succeeds, failing early
+# (with the last lines of <name>'s log) if the component <name> dies, or after CP_START_TIMEOUT; <what> is
+# what did not come, for that message.
+cp_wait_until() {
+  local name="$1" what="$2" deadline=$((SECONDS + CP_START_TIMEOUT))
+  shift 2
+  until "$@" >/dev/null 2>&1; do
     if ! cp_running "${name}" || ((SECONDS > deadline)); then
-      cp_log "${name} did not become ready; last log lines:"
+      cp_log "${what} did not become ready; last log lines of ${name}:"
       tail -n 30 "${CP_LOG_DIR}/${name}.log" >&2 || true
       return 1
     fi
     sleep 1
   done
-  cp_log "${name} is ready"
+}
+
+# cp_node_schedulable <node>: the Node is Ready and has no taint left: the not-ready taint a new Node gets
+# at admission is lifted by the node lifecycle controller once the Node is Ready, and only then does the
+# scheduler use it.
+cp_node_schedulable() {
+  [[ -z "$(kubectl --kubeconfig "${CP_KUBECONFIG}" get node "$1" -o jsonpath='{.spec.taints}')" ]] &&
+    kubectl --kubeconfig "${CP_KUBECONFIG}" wait --for=condition=Ready node "$1" --timeout 1s
 }
 
 cp_start_etcd() {
@@ -383,7 +400,7 @@ EOF
 # cp_start_kwok: kwok with its RBAC, then its node; returns once the node is
 # Ready and schedulable.
 cp_start_kwok() {
-  local port d="${CP_CERT_DIR}" kc="${CP_CERT_DIR}/kwok.kubeconfig" deadline
+  local port d="${CP_CERT_DIR}" kc="${CP_CERT_DIR}/kwok.kubeconfig"
   port="$(cp_free_ports 1)" || return
   _cp_kubeconfig "${kc}" "${d}/kwok"
   kubectl --kubeconfig "${CP_KUBECONFIG}" apply -f "${CP_KWOK_DIR}/rbac.yaml" >/dev/null || return
@@ -393,18 +410,7 @@ cp_start_kwok() {
     --server-address "127.0.0.1:${port}" || return
   cp_wait kwok "http://127.0.0.1:${port}/healthz" || return
   kubectl --kubeconfig "${CP_KUBECONFIG}" apply -f "${CP_KWOK_DIR}/node.yaml" >/dev/null || return
-  # A new Node carries the not-ready taint (admission) until the node
-  # lifecycle controller sees it Ready: only then does the scheduler use it.
-  deadline=$((SECONDS + CP_START_TIMEOUT))
-  until [[ -z "$(kubectl --kubeconfig "${CP_KUBECONFIG}" get node "${CP_KWOK_NODE}" -o jsonpath='{.spec.taints}')" ]] &&
-    kubectl --kubeconfig "${CP_KUBECONFIG}" wait --for=condition=Ready node "${CP_KWOK_NODE}" --timeout 1s >/dev/null 2>&1; do
-    if ! cp_running kwok || ((SECONDS > deadline)); then
-      cp_log "node ${CP_KWOK_NODE} did not become Ready and schedulable; last log lines of kwok:"
-      tail -n 30 "${CP_LOG_DIR}/kwok.log" >&2 || true
-      return 1
-    fi
-    sleep 1
-  done
+  cp_wait_until kwok "node ${CP_KWOK_NODE}, Ready and schedulable," cp_node_schedulable "${CP_KWOK_NODE}" || return
   cp_log "node ${CP_KWOK_NODE} (kwok) is Ready"
 }
 

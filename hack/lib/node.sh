@@ -236,17 +236,10 @@ node_gen_certs() {
 # ---------------------------------------------------------------- processes
 
 node_start_containerd() {
-  local deadline=$((SECONDS + CP_START_TIMEOUT)) file name
+  local file name
   node_write_containerd_config
   cp_spawn containerd --config "${NODE_DIR}/containerd/config.toml" || return
-  until ctr --address "${NODE_CONTAINERD_SOCK}" version >/dev/null 2>&1; do
-    if ! cp_running containerd || ((SECONDS > deadline)); then
-      cp_log "containerd did not start; last log lines:"
-      tail -n 30 "${CP_LOG_DIR}/containerd.log" >&2 || true
-      return 1
-    fi
-    sleep 1
-  done
+  cp_wait_until containerd containerd ctr --address "${NODE_CONTAINERD_SOCK}" version || return
   cp_log "containerd is ready"
   # Every image an install and the tests pull, and the sandbox image.
   while IFS=$'\t' read -r file name; do
@@ -290,18 +283,9 @@ node_start_coredns() {
   cp_wait coredns "http://${NODE_IP}:${ready}/ready"
 }
 
-# node_wait_ready: the Node Ready and without the not-ready taint (the node lifecycle controller lifts it).
+# node_wait_ready: the Node Ready and schedulable (cp_node_schedulable).
 node_wait_ready() {
-  local deadline=$((SECONDS + CP_START_TIMEOUT))
-  until [[ -z "$(kubectl --kubeconfig "${CP_KUBECONFIG}" get node "${NODE_NAME}" -o jsonpath='{.spec.taints}' 2>/dev/null)" ]] &&
-    kubectl --kubeconfig "${CP_KUBECONFIG}" wait --for=condition=Ready node "${NODE_NAME}" --timeout 1s >/dev/null 2>&1; do
-    if ! cp_running kubelet || ((SECONDS > deadline)); then
-      cp_log "node ${NODE_NAME} did not become Ready and schedulable; last log lines of kubelet:"
-      tail -n 30 "${CP_LOG_DIR}/kubelet.log" >&2 || true
-      return 1
-    fi
-    sleep 1
-  done
+  cp_wait_until kubelet "node ${NODE_NAME}, Ready and schedulable," cp_node_schedulable "${NODE_NAME}" || return
   cp_log "node ${NODE_NAME} (kubelet, containerd) is Ready"
 }
 

@@ -19,9 +19,9 @@ import (
 	"testing"
 
 	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/klog/v2"
 
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
+	"github.com/programming-kubernetes/cnat/test/internal/ledger"
 	"github.com/programming-kubernetes/cnat/test/internal/localup"
 	"github.com/programming-kubernetes/cnat/test/internal/smoke"
 )
@@ -83,16 +83,12 @@ func runOnNode(m *testing.M) int {
 		dumpState()
 		return 1
 	}
-	// client-go's logs of the informers (watches ended by the restarts) go to a file: the test output is
-	// the figures.
-	klogFile, err := os.Create(filepath.Join(runDir, "client.log"))
+	closeClientLog, err := ledger.LogClientsTo(filepath.Join(runDir, "client.log"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer klogFile.Close()
-	klog.LogToStderr(false)
-	klog.SetOutput(klogFile)
+	defer closeClientLog()
 	code := m.Run()
 	if code != 0 {
 		dumpState()

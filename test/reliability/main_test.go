@@ -23,8 +23,6 @@ import (
 	"sync"
 	"testing"
 
-	"k8s.io/klog/v2"
-
 	"github.com/programming-kubernetes/cnat/test/internal/ledger"
 	"github.com/programming-kubernetes/cnat/test/internal/localup"
 )
@@ -58,16 +56,12 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, msg)
 	}
 	defer restoreMigrateReq()
-	// The informers' client-go logs (watches ended by the faults, retries) go to a file: the figures are
-	// the output.
-	klogFile, err := os.Create(filepath.Join(cp.runDir, "client.log"))
+	closeClientLog, err := ledger.LogClientsTo(filepath.Join(cp.runDir, "client.log"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer klogFile.Close()
-	klog.LogToStderr(false)
-	klog.SetOutput(klogFile)
+	defer closeClientLog()
 	code := m.Run()
 	if table := printFenceTable(); table != "" {
 		fmt.Printf("\ncontroller failover (kube-apiserver's audit log):\n%s", table)

@@ -64,12 +64,7 @@ func TestFrontProxyCARotationWithRestarts(t *testing.T) {
 		time.Sleep(phase(2*time.Second, 10*time.Second))
 
 		// 2. A client certificate of the new CA, and the new CA only.
-		pair, err := next.Issue(dir, fmt.Sprintf("front-proxy-client-%d", i+1), "front-proxy-client", nil, pki.Client)
-		if err != nil {
-			t.Fatal(err)
-		}
-		replaceFile(t, proxyClient.KeyFile, readFile(t, pair.KeyFile))
-		replaceFile(t, proxyClient.CertFile, readFile(t, pair.CertFile))
+		renewProxyClient(t, next, dir, i+1, proxyClient)
 		replaceFile(t, frontProxyCA, readFile(t, next.CertFile))
 		restart()
 

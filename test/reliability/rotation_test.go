@@ -249,12 +249,7 @@ func TestFrontProxyAndClientCARotation(t *testing.T) {
 		// 2. The aggregator's client certificate, renewed by the new front-proxy CA (key first, then the
 		// certificate: kube-apiserver ignores a certificate that does not match its key, and loads the pair
 		// at the second event).
-		pair, err := nextFrontProxy.Issue(dir, fmt.Sprintf("front-proxy-client-%d", i+1), "front-proxy-client", nil, pki.Client)
-		if err != nil {
-			t.Fatal(err)
-		}
-		replaceFile(t, proxyClient.KeyFile, readFile(t, pair.KeyFile))
-		replaceFile(t, proxyClient.CertFile, readFile(t, pair.CertFile))
+		renewProxyClient(t, nextFrontProxy, dir, i+1, proxyClient)
 		// kube-apiserver loads it at the file event; nothing outside shows when. Step 3 proves it did: a
 		// certificate of the old CA would be refused from then on.
 		time.Sleep(phase(3*time.Second, 10*time.Second))

@@ -1,6 +1,7 @@
 package reliability
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -96,4 +97,17 @@ func replaceFile(t *testing.T, name string, content []byte) {
 	if err := os.Rename(tmp, name); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// renewProxyClient issues the aggregator's client certificate (front-proxy-client) anew from ca and writes it
+// over kube-apiserver's --proxy-client-key-file and --proxy-client-cert-file, key first: kube-apiserver
+// ignores a certificate that does not match its key, and loads the pair at the second file event.
+func renewProxyClient(t *testing.T, ca *pki.CA, dir string, generation int, proxyClient pki.Pair) {
+	t.Helper()
+	pair, err := ca.Issue(dir, fmt.Sprintf("front-proxy-client-%d", generation), "front-proxy-client", nil, pki.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaceFile(t, proxyClient.KeyFile, readFile(t, pair.KeyFile))
+	replaceFile(t, proxyClient.CertFile, readFile(t, pair.CertFile))
 }
