@@ -23,6 +23,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/programming-kubernetes/cnat/test/internal/gobuild"
 	"github.com/programming-kubernetes/cnat/test/internal/ledger"
 	"github.com/programming-kubernetes/cnat/test/internal/localup"
 )
@@ -113,12 +114,7 @@ func startControlPlane() (*controlPlane, error) {
 	cp.cnatBin = os.Getenv("CNAT_APISERVER_BIN") // another build to compare with; default: this checkout's
 	if cp.cnatBin == "" {
 		cp.cnatBin = filepath.Join(cp.runDir, "bin", "cnat-apiserver")
-		ldflags, err := exec.Command(filepath.Join(root, "hack", "version-ldflags.sh")).Output()
-		if err != nil {
-			return nil, fmt.Errorf("hack/version-ldflags.sh: %w", err)
-		}
-		build := cp.command("go", "build", "-ldflags", strings.TrimSpace(string(ldflags)), "-o", cp.cnatBin, "./cmd/cnat-apiserver")
-		if err := build.Run(); err != nil {
+		if err := gobuild.Build(filepath.Dir(cp.cnatBin), "./cmd/cnat-apiserver"); err != nil {
 			return nil, fmt.Errorf("building cnat-apiserver: %w", err)
 		}
 	}
