@@ -3,6 +3,8 @@
 package apiserver
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,6 +17,7 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/bodycheck"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/selfreviews"
 	atstorage "github.com/programming-kubernetes/cnat/pkg/registry/cnat/at"
+	"github.com/programming-kubernetes/cnat/pkg/registry/storedversions"
 )
 
 // ComponentName is the name of cnat-apiserver's component for feature gates and --emulated-version.
@@ -40,6 +43,15 @@ type CompletedConfig struct {
 // CnatServer is the running API server.
 type CnatServer struct {
 	GenericAPIServer *genericapiserver.GenericAPIServer
+	// storedAts is what CheckStoredVersions reads: where the Ats are in etcd and which versions are served.
+	storedAts storedversions.Resource
+}
+
+// CheckStoredVersions refuses, before the server listens, Ats stored in a version it does not serve at its
+// emulated release (after a rollback past a storage version change, or a removal without migration),
+// naming the version. It waits for etcd while etcd cannot be reached.
+func (s *CnatServer) CheckStoredVersions(ctx context.Context) error {
+	return storedversions.Check(ctx, s.storedAts)
 }
 
 // Complete fills in the defaults of the configuration.
@@ -83,6 +95,10 @@ func (c completedConfig) New() (*CnatServer, error) {
 		return nil, err
 	}
 
+	if s.storedAts, err = c.storedAts(apiGroupInfo); err != nil {
+		return nil, err
+	}
+
 	if err := s.GenericAPIServer.InstallAPIGroup(&apiGroupInfo); err != nil {
 		return nil, err
 	}
@@ -92,4 +108,29 @@ func (c completedConfig) New() (*CnatServer, error) {
 		}
 	}
 	return s, nil
+}
+
+// storedAts describes the Ats in etcd for the stored-versions check: the versions apiGroupInfo serves, in
+// priority order, and the storage options the store uses.
+func (c completedConfig) storedAts(apiGroupInfo genericapiserver.APIGroupInfo) (storedversions.Resource, error) {
+	resource := cnat.Resource("ats")
+	options, err := c.GenericConfig.RESTOptionsGetter.GetRESTOptions(resource, &cnat.At{})
+	if err != nil {
+		return storedversions.Resource{}, err
+	}
+	var served []string
+	for _, gv := range apiGroupInfo.PrioritizedVersions {
+		if _, ok := apiGroupInfo.VersionedResourcesStorageMap[gv.Version][resource.Resource]; ok {
+			served = append(served, gv.Version)
+		}
+	}
+	effective := c.GenericConfig.EffectiveVersion
+	return storedversions.Resource{
+		GroupResource: resource,
+		Options:       options,
+		Served:        served,
+		Decoder:       Codecs.UniversalDeserializer(),
+		Release: fmt.Sprintf("cnat-apiserver %s (emulating cnat %s)", effective.BinaryVersion().String(),
+			effective.EmulationVersion().String()),
+	}, nil
 }

@@ -45,6 +45,9 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := server.CheckStoredVersions(ctx); err != nil {
+		return err
+	}
 	if informers := config.GenericConfig.SharedInformerFactory; informers != nil {
 		server.GenericAPIServer.AddPostStartHookOrDie("start-core-informers", func(hook genericapiserver.PostStartHookContext) error {
 			informers.Start(hook.Done())

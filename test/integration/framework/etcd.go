@@ -16,6 +16,24 @@ import (
 // by "<namespace>/<name>": the bytes as they are on disk.
 func StoredValues(t testing.TB, dataDir string) map[string][]byte {
 	t.Helper()
+	values := map[string][]byte{}
+	WithEtcd(t, dataDir, func(ctx context.Context, client *clientv3.Client) {
+		resp, err := client.Get(ctx, "/registry/", clientv3.WithPrefix())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range resp.Kvs {
+			if _, key, ok := strings.Cut(string(kv.Key), "/ats/"); ok {
+				values[key] = kv.Value
+			}
+		}
+	})
+	return values
+}
+
+// WithEtcd starts the embedded etcd of a stopped server's data dir and calls f with a client of it.
+func WithEtcd(t testing.TB, dataDir string, f func(ctx context.Context, client *clientv3.Client)) {
+	t.Helper()
 	etcd, err := embeddedetcd.New(filepath.Join(dataDir, "etcd"))
 	if err != nil {
 		t.Fatal(err)
@@ -29,19 +47,9 @@ func StoredValues(t testing.TB, dataDir string) map[string][]byte {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	resp, err := client.Get(c, "/registry/", clientv3.WithPrefix())
-	if err != nil {
-		t.Fatal(err)
-	}
-	values := map[string][]byte{}
-	for _, kv := range resp.Kvs {
-		if _, key, ok := strings.Cut(string(kv.Key), "/ats/"); ok {
-			values[key] = kv.Value
-		}
-	}
-	return values
+	f(ctx, client)
 }
 
 // StoredValue reads one At's value as StoredValues does.
