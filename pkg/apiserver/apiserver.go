@@ -15,6 +15,7 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/bodycheck"
+	"github.com/programming-kubernetes/cnat/pkg/apiserver/deprecationwarnings"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/selfreviews"
 	atstorage "github.com/programming-kubernetes/cnat/pkg/registry/cnat/at"
 	"github.com/programming-kubernetes/cnat/pkg/registry/storedversions"
@@ -61,6 +62,9 @@ func (cfg *Config) Complete() CompletedConfig {
 	buildHandlerChain := cfg.GenericConfig.BuildHandlerChainFunc
 	cfg.GenericConfig.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
 		ats := bodycheck.Resource{GroupResource: cnat.Resource("ats"), Kind: "At", Scheme: Scheme}
+		// Deprecation warnings as the emulated release gives them.
+		apiHandler = deprecationwarnings.WithEmulatedDeprecation(apiHandler, Scheme, cnat.Kind("At"),
+			c.EffectiveVersion.EmulationVersion())
 		return buildHandlerChain(bodycheck.WithBodyCheck(apiHandler, ats, c.Serializer, c.MaxRequestBodyBytes), c)
 	}
 	return CompletedConfig{&completedConfig{GenericConfig: cfg.GenericConfig.Complete(), Standalone: cfg.Standalone}}

@@ -16,10 +16,13 @@ import (
 	apimachineryversion "k8s.io/apimachinery/pkg/version"
 )
 
-// BinaryVersion is cnat's own version, MAJOR.MINOR: the API's prerelease lifecycle (v1alpha1 deprecated in
-// 1.0) and --emulated-version cnat=… count in it. A build that is not a release reports
-// vMAJOR.MINOR.0-dev+<commit>.
-const BinaryVersion = "1.0"
+// BinaryVersion is cnat's own version, MAJOR.MINOR: the API's prerelease lifecycle (docs/versions.md) and
+// --emulated-version cnat=… count in it. A build that is not a release reports vMAJOR.MINOR.0-dev+<commit>.
+const BinaryVersion = "1.2"
+
+// OldestEmulatedVersion is the oldest release this binary can emulate: the first release of cnat, so that an
+// installation of any release can be upgraded to this binary one emulated release at a time.
+const OldestEmulatedVersion = "1.0"
 
 // Set with -ldflags "-X github.com/programming-kubernetes/cnat/pkg/version.<name>=<value>"; empty means
 // "derive it from what Go embedded".

@@ -13,6 +13,9 @@ import (
 
 const commit = "0123456789abcdef0123456789abcdef01234567"
 
+// dev is the version of a build that is not a release, from BinaryVersion.
+const dev = "v" + BinaryVersion + ".0-dev"
+
 func buildInfo(mainVersion string, settings ...string) *debug.BuildInfo {
 	bi := &debug.BuildInfo{Main: debug.Module{Path: "github.com/programming-kubernetes/cnat", Version: mainVersion}}
 	for i := 0; i+1 < len(settings); i += 2 {
@@ -33,21 +36,21 @@ func TestDerive(t *testing.T) {
 		gitVersion, gitCommit, gitTreeState, buildDate string
 	}{
 		{"go build of a clean checkout", stamp{}, checkout("false"),
-			"v1.0.0-dev+0123456789ab", commit, "clean", "2026-11-30T22:12:44Z"},
+			dev + "+0123456789ab", commit, "clean", "2026-11-30T22:12:44Z"},
 		{"go build of a modified checkout", stamp{}, checkout("true"),
-			"v1.0.0-dev+0123456789ab-dirty", commit, "dirty", "2026-11-30T22:12:44Z"},
+			dev + "+0123456789ab-dirty", commit, "dirty", "2026-11-30T22:12:44Z"},
 		{"go install of a release", stamp{}, buildInfo("v1.0.2"), "v1.0.2", "", "", ""},
 		{"go install of a commit", stamp{}, buildInfo("v0.0.0-20261130221244-0123456789ab"),
-			"v1.0.0-dev+0123456789ab", "0123456789ab", "", ""},
+			dev + "+0123456789ab", "0123456789ab", "", ""},
 		{"go build at a release tag", stamp{}, buildInfo("v1.0.2", "vcs.revision", commit, "vcs.modified", "false"),
 			"v1.0.2", commit, "clean", ""},
 		{"no VCS information (test binary, Docker context without .git)", stamp{}, buildInfo("(devel)"),
-			"v1.0.0-dev", "", "", ""},
-		{"no build information", stamp{}, nil, "v1.0.0-dev", "", "", ""},
-		{"stamped with -ldflags", stamp{"v1.0.0-dev+fedcba987654", "fedcba9876543210", "clean", "2026-12-01T08:00:00Z"},
-			checkout("true"), "v1.0.0-dev+fedcba987654", "fedcba9876543210", "clean", "2026-12-01T08:00:00Z"},
+			dev, "", "", ""},
+		{"no build information", stamp{}, nil, dev, "", "", ""},
+		{"stamped with -ldflags", stamp{dev + "+fedcba987654", "fedcba9876543210", "clean", "2026-12-01T08:00:00Z"},
+			checkout("true"), dev + "+fedcba987654", "fedcba9876543210", "clean", "2026-12-01T08:00:00Z"},
 		{"stamped commit only", stamp{gitCommit: "fedcba9876543210", gitTreeState: "dirty"}, buildInfo("(devel)"),
-			"v1.0.0-dev+fedcba987654-dirty", "fedcba9876543210", "dirty", ""},
+			dev + "+fedcba987654-dirty", "fedcba9876543210", "dirty", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,7 +60,7 @@ func TestDerive(t *testing.T) {
 				t.Errorf("got %s %q %q %q, want %s %q %q %q", info.GitVersion, info.GitCommit, info.GitTreeState, info.BuildDate,
 					tc.gitVersion, tc.gitCommit, tc.gitTreeState, tc.buildDate)
 			}
-			if info.Major != "1" || info.Minor != "0" {
+			if info.Major+"."+info.Minor != BinaryVersion {
 				t.Errorf("major.minor %s.%s, want BinaryVersion %s", info.Major, info.Minor, BinaryVersion)
 			}
 			// kubectl version parses the server's gitVersion as a semantic version and fails when it cannot.
@@ -77,7 +80,7 @@ func TestFlag(t *testing.T) {
 		{[]string{"--version"}, "cnat-test " + String() + "\n"},
 		{[]string{"--version=true"}, "cnat-test " + String() + "\n"},
 		{[]string{"--version=false"}, ""},
-		{[]string{"--version=raw"}, `version.Info{Major:"1", Minor:"0"`},
+		{[]string{"--version=raw"}, `version.Info{Major:"1", Minor:"` + strings.Split(BinaryVersion, ".")[1] + `"`},
 	} {
 		var f Flag
 		fs := pflag.NewFlagSet("cnat-test", pflag.ContinueOnError)
@@ -102,12 +105,14 @@ func TestFlag(t *testing.T) {
 // TestWithBuildInfo: /version serves this build's version and commit with the effective version's major,
 // minor and emulation version.
 func TestWithBuildInfo(t *testing.T) {
-	info := WithBuildInfo(basecompatibility.NewEffectiveVersionFromString(BinaryVersion, "", "")).Info()
+	effective := basecompatibility.NewEffectiveVersionFromString("1.2", "1.0", "1.0")
+	effective.SetEmulationVersion(utilversion.MajorMinor(1, 1))
+	info := WithBuildInfo(effective).Info()
 	build := Get()
 	if info.GitVersion != build.GitVersion || info.GitCommit != build.GitCommit || info.BuildDate != build.BuildDate {
 		t.Errorf("Info %+v, want the build's %+v", info, build)
 	}
-	if info.Major != "1" || info.Minor != "0" || info.EmulationMajor != "1" || info.EmulationMinor != "0" {
-		t.Errorf("Info %#v, want 1.0 emulating 1.0", *info)
+	if info.Major != "1" || info.Minor != "2" || info.EmulationMajor != "1" || info.EmulationMinor != "1" {
+		t.Errorf("Info %#v, want 1.2 emulating 1.1", *info)
 	}
 }

@@ -22,8 +22,8 @@ import (
 	cnatversion "github.com/programming-kubernetes/cnat/pkg/version"
 )
 
-// cnatVersion is the version of the cnat component: the API's prerelease-lifecycle tags (v1alpha1
-// deprecated since 1.0, removed at 1.3) and --emulated-version count in it.
+// cnatVersion is the version of the cnat component: the API's prerelease-lifecycle tags and
+// --emulated-version count in it (docs/versions.md).
 const cnatVersion = cnatversion.BinaryVersion
 
 // NewCommand returns the cnat-apiserver command. It registers the cnat and kube components with the
@@ -62,8 +62,11 @@ authorization and admission webhooks to it.`,
 
 	// The cnat component: its version and feature gates. --emulated-version cnat=X and
 	// --feature-gates cnat:Feature=true address it.
+	// It emulates every release since the first (--emulated-version), and a rollback may go as far back
+	// (--min-compatibility-version, by default the emulated release less one).
 	_, _ = o.ComponentGlobalsRegistry.ComponentGlobalsOrRegister(apiserver.ComponentName,
-		basecompatibility.NewEffectiveVersionFromString(cnatVersion, cnatVersion, cnatVersion),
+		basecompatibility.NewEffectiveVersionFromString(cnatVersion, cnatversion.OldestEmulatedVersion,
+			cnatversion.OldestEmulatedVersion),
 		featuregate.NewVersionedFeatureGate(version.MustParse(cnatVersion)))
 	// The kube component carries the generic server's feature gates.
 	_, _ = o.ComponentGlobalsRegistry.ComponentGlobalsOrRegister(basecompatibility.DefaultKubeComponent,
@@ -80,14 +83,16 @@ authorization and admission webhooks to it.`,
 	return cmd
 }
 
-// cnatToKubeVersion maps cnat 1.N to the kube version this binary was built with, less (current-N) minors.
+// cnatToKubeVersion maps a cnat release this binary can emulate to the kube version it emulates: the one this
+// binary is built with. Every cnat release so far was built with the same k8s.io/apiserver minor, so
+// emulating an older cnat release changes cnat's API, not the generic server's features.
+// (Versions outside the range this binary emulates map too: the effective version's validation refuses them
+// with the range in its message.)
 func cnatToKubeVersion(cnat *version.Version) *version.Version {
 	if cnat.Major() != 1 {
 		return nil
 	}
-	kube := version.MustParse(baseversion.DefaultKubeBinaryVersion)
-	current := version.MustParse(cnatVersion)
-	return kube.OffsetMinor(int(cnat.Minor()) - int(current.Minor()))
+	return version.MustParse(baseversion.DefaultKubeBinaryVersion)
 }
 
 // versionFlags are the flags ComponentGlobalsRegistry.Set parses; its errors ("could not parse \"\" as

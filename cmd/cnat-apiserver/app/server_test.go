@@ -20,7 +20,7 @@ func TestVersionAndFeatureFlags(t *testing.T) {
 		flag, wantErr string
 	}{
 		{"--emulated-version=cnat=0.9", "cnat=0.9"},
-		{"--emulated-version=cnat=1.1", "emulation version"},
+		{"--emulated-version=cnat=1.3", "emulation version"},
 		{"--feature-gates=cnat:NoSuchFeature=true", "unrecognized feature gate"},
 		{"--emulated-version=nosuchcomponent=1.0", "nosuchcomponent"},
 	} {
@@ -39,8 +39,10 @@ func TestVersionAndFeatureFlags(t *testing.T) {
 
 func TestCnatToKubeVersion(t *testing.T) {
 	kube := version.MustParse(baseversion.DefaultKubeBinaryVersion)
-	if got := cnatToKubeVersion(version.MustParse("1.0")); !got.EqualTo(kube) {
-		t.Errorf("cnat 1.0 maps to kube %v, want %v (the kube version this binary is built with)", got, kube)
+	for _, cnat := range []string{"1.0", "1.1", "1.2"} {
+		if got := cnatToKubeVersion(version.MustParse(cnat)); got == nil || !got.EqualTo(kube) {
+			t.Errorf("cnat %s maps to kube %v, want %v (the kube version this binary is built with)", cnat, got, kube)
+		}
 	}
 	if got := cnatToKubeVersion(version.MustParse("2.0")); got != nil {
 		t.Errorf("cnat 2.0 maps to %v, want nil (unknown)", got)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/authorization/union"
@@ -72,18 +71,17 @@ type Options struct {
 	servingCertFromDataDir bool
 }
 
-// NewOptions returns the default options: v1beta1 in storage, port 8443, data in ./cnat-data.
+// NewOptions returns the default options: port 8443, data in ./cnat-data, protobuf in etcd (the storage
+// version follows the emulated release: Complete).
 func NewOptions() *Options {
 	o := &Options{
+		// The codec is replaced in Complete, once --emulated-version tells the storage version.
 		RecommendedOptions: genericoptions.NewRecommendedOptions(defaultEtcdPathPrefix,
 			apiserver.Codecs.LegacyCodec(v1beta1.SchemeGroupVersion)),
 		ComponentGlobalsRegistry: compatibility.DefaultComponentGlobalsRegistry,
 		DataDir:                  DefaultDataDir,
 	}
 	o.ServerRun = genericoptions.NewServerRunOptionsForComponent(basecompatibility.DefaultKubeComponent, o.ComponentGlobalsRegistry)
-	// Store in v1beta1, the version that can say everything (v1alpha1 would need bookkeeping annotations).
-	o.RecommendedOptions.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
-		v1beta1.SchemeGroupVersion, schema.GroupKind{Group: cnat.GroupName})
 	// Protobuf in etcd: decoding what etcd sends back (every write, every watch event, every list that
 	// misses the watch cache) costs a ninth of JSON's CPU (docs/performance.md). JSON data already stored
 	// stays readable: the storage codec recognizes either encoding.
@@ -128,8 +126,8 @@ func (o *Options) Complete() error {
 	ro := o.RecommendedOptions
 	o.standalone = ro.CoreAPI != nil && ro.CoreAPI.CoreAPIKubeconfigPath == "" && os.Getenv("KUBERNETES_SERVICE_HOST") == ""
 
-	if err := o.applyStorageMediaType(); err != nil {
-		return fmt.Errorf("--storage-media-type %q: %w", ro.Etcd.DefaultStorageMediaType, err)
+	if err := o.applyStorageVersion(); err != nil {
+		return fmt.Errorf("storage version, --storage-media-type %q: %w", ro.Etcd.DefaultStorageMediaType, err)
 	}
 	if len(ro.Etcd.StorageConfig.Transport.ServerList) == 0 {
 		etcd, err := embeddedetcd.New(filepath.Join(o.DataDir, "etcd"))
