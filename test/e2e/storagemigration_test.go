@@ -98,6 +98,8 @@ func TestStorageMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	waited := time.Since(started)
+	// The check docs/versions.md gives (storagemigration.Wait has seen it: kubectl returns at once).
+	kubectl(t, "", "wait", "--for=condition=Succeeded", "storageversionmigration/"+name, "--timeout=30s")
 	t.Logf("migration %s succeeded after %s (%s by its conditions): %s", name, waited.Round(time.Millisecond),
 		storagemigration.Duration(svm), storagemigration.Conditions(svm))
 	row := run.Finish("storage migration", "")
