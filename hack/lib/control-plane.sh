@@ -379,12 +379,14 @@ cp_start_controller_manager() {
   if [[ "${CP_NODE}" == real ]]; then
     controllers+=,deployment-controller,replicaset-controller,statefulset-controller,endpointslice-controller,endpoints-controller,disruption-controller,persistentvolume-binder-controller,persistentvolume-protection-controller,persistentvolumeclaim-protection-controller,pod-garbage-collector-controller,ttl-controller,taint-eviction-controller,root-ca-certificate-publisher-controller
   fi
+  # CP_CONTROLLER_MANAGER_EXTRA_FLAGS: more flags, split on spaces (-v=2: why a StorageVersionMigration waits).
+  # shellcheck disable=SC2086
   cp_spawn kube-controller-manager \
     --kubeconfig "${kc}" --authentication-kubeconfig "${kc}" --authorization-kubeconfig "${kc}" \
     --bind-address 127.0.0.1 --secure-port "${port}" --cert-dir "${d}/kube-controller-manager-serving" \
     --controllers "${controllers}" \
     --service-account-private-key-file "${d}/sa.key" --root-ca-file "${CP_CA_CERT}" \
-    --use-service-account-credentials --leader-elect=false || return
+    --use-service-account-credentials --leader-elect=false ${CP_CONTROLLER_MANAGER_EXTRA_FLAGS:-} || return
   # /healthz is served without authentication (--authorization-always-allow-paths).
   cp_wait kube-controller-manager -k "https://127.0.0.1:${port}/healthz"
 }
