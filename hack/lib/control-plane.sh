@@ -287,6 +287,13 @@ cp_node_schedulable() {
     kubectl --kubeconfig "${CP_KUBECONFIG}" wait --for=condition=Ready node "$1" --timeout 1s
 }
 
+# cp_minor_at_least <minor>: the control plane's Kubernetes minor (CP_KUBE_VERSION, 1.<minor>; empty: the
+# newest, 1.37) is at least 1.<minor>.
+cp_minor_at_least() {
+  local minor="${CP_KUBE_VERSION:-1.37}"
+  ((${minor#1.} >= $1))
+}
+
 cp_start_etcd() {
   local client peer
   read -r client peer <<<"$(cp_free_ports 2)" || return
@@ -361,15 +368,25 @@ cp_start_controller_manager() {
   # (EndpointSlices), PodDisruptionBudgets (the Eviction API reads their status), the Pods' garbage, and
   # the ConfigMap kube-root-ca.crt every Pod's service account token volume mounts.
   local controllers=namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller,resourcequota-controller,node-lifecycle-controller
+  # From 1.37 on, the storage version migrator too (storagemigration.k8s.io/v1: the StorageVersionMigrator
+  # gate is GA and on, the API group enabled by default): a StorageVersionMigration rewrites every stored
+  # object of a resource (docs/versions.md). It finds the objects through the garbage collector's monitors.
+  # Before 1.37 the gate is off (beta in 1.35 and 1.36, and its API then is a v1beta1 kube-apiserver does not
+  # serve by default): the controller would not start.
+  if cp_minor_at_least 37; then
+    controllers+=,storage-version-migrator-controller
+  fi
   if [[ "${CP_NODE}" == real ]]; then
     controllers+=,deployment-controller,replicaset-controller,statefulset-controller,endpointslice-controller,endpoints-controller,disruption-controller,persistentvolume-binder-controller,persistentvolume-protection-controller,persistentvolumeclaim-protection-controller,pod-garbage-collector-controller,ttl-controller,taint-eviction-controller,root-ca-certificate-publisher-controller
   fi
+  # CP_CONTROLLER_MANAGER_EXTRA_FLAGS: more flags, split on spaces (-v=2: why a StorageVersionMigration waits).
+  # shellcheck disable=SC2086
   cp_spawn kube-controller-manager \
     --kubeconfig "${kc}" --authentication-kubeconfig "${kc}" --authorization-kubeconfig "${kc}" \
     --bind-address 127.0.0.1 --secure-port "${port}" --cert-dir "${d}/kube-controller-manager-serving" \
     --controllers "${controllers}" \
     --service-account-private-key-file "${d}/sa.key" --root-ca-file "${CP_CA_CERT}" \
-    --use-service-account-credentials --leader-elect=false || return
+    --use-service-account-credentials --leader-elect=false ${CP_CONTROLLER_MANAGER_EXTRA_FLAGS:-} || return
   # /healthz is served without authentication (--authorization-always-allow-paths).
   cp_wait kube-controller-manager -k "https://127.0.0.1:${port}/healthz"
 }

@@ -58,6 +58,8 @@ type Ledger struct {
 	lastAck     time.Time
 	failures    []Failure
 	windows     []Window
+	// conflictsRetried counts the 409s that updaters retried (Load.RetryConflicts): never surfaced to them.
+	conflictsRetried int
 }
 
 type ackedAt struct {
@@ -119,6 +121,21 @@ func newFailure(op Op, name string, when time.Time, err error) Failure {
 		f.Code = 0
 	}
 	return f
+}
+
+// RecordConflictRetried notes a 409 Conflict that an updater retried (read again, wrote again) instead of
+// taking it as its answer.
+func (l *Ledger) RecordConflictRetried() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.conflictsRetried++
+}
+
+// ConflictsRetried is how many 409 Conflicts updaters retried.
+func (l *Ledger) ConflictsRetried() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.conflictsRetried
 }
 
 // MarkWindow names a span of time (a fault) whose failures the report counts apart.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
@@ -31,7 +32,12 @@ type Load struct {
 	// PerWorker is each worker's pace in requests per second: the load should stress the servers, not starve
 	// the machine (two cores for every process of the test).
 	PerWorker rate.Limit
-	Ledger    *Ledger
+	// RetryConflicts makes the updaters read again and retry an update answered 409 Conflict, as a
+	// read-modify-write client does (client-go's retry.RetryOnConflict) when another writer may change the
+	// same object: the storage version migrator rewrites Ats under them. The Ledger counts those 409s apart
+	// (ConflictsRetried); only the last answer counts as the update's outcome.
+	RetryConflicts bool
+	Ledger         *Ledger
 
 	mu      sync.Mutex
 	created [][]string // per writer, the names it created (acknowledged)
@@ -87,21 +93,40 @@ func (l *Load) update(ctx context.Context, writer int) {
 			continue
 		}
 		name := names[rand.IntN(len(names))]
+		next[name]++
 		reqCtx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-		at, err := l.Client.CnatV1beta1().Ats(l.Namespace).Get(reqCtx, name, metav1.GetOptions{})
-		l.Ledger.Record(Get, name, 0, time.Now(), err)
-		if err == nil {
-			next[name]++
-			seq := next[name]
-			if at.Annotations == nil {
-				at.Annotations = map[string]string{}
+		for attempt := 1; ; attempt++ {
+			wrote, err := l.readModifyWrite(reqCtx, name, next[name])
+			if !wrote {
+				break
 			}
-			at.Annotations[SeqAnnotation] = strconv.Itoa(seq)
-			_, err = l.Client.CnatV1beta1().Ats(l.Namespace).Update(reqCtx, at, metav1.UpdateOptions{})
-			l.Ledger.Record(Update, name, seq, time.Now(), err)
+			if err == nil || !l.RetryConflicts || !apierrors.IsConflict(err) || attempt == maxConflictRetries {
+				l.Ledger.Record(Update, name, next[name], time.Now(), err)
+				break
+			}
+			l.Ledger.RecordConflictRetried()
 		}
 		cancel()
 	}
+}
+
+// maxConflictRetries bounds the attempts of an update that RetryConflicts retries (retry.DefaultRetry's 5).
+const maxConflictRetries = 5
+
+// readModifyWrite reads an At and writes seq into it with the resourceVersion it read. The read is recorded;
+// wrote tells whether the write was sent (the read succeeded), err is its answer.
+func (l *Load) readModifyWrite(ctx context.Context, name string, seq int) (wrote bool, err error) {
+	at, err := l.Client.CnatV1beta1().Ats(l.Namespace).Get(ctx, name, metav1.GetOptions{})
+	l.Ledger.Record(Get, name, 0, time.Now(), err)
+	if err != nil {
+		return false, err
+	}
+	if at.Annotations == nil {
+		at.Annotations = map[string]string{}
+	}
+	at.Annotations[SeqAnnotation] = strconv.Itoa(seq)
+	_, err = l.Client.CnatV1beta1().Ats(l.Namespace).Update(ctx, at, metav1.UpdateOptions{})
+	return true, err
 }
 
 // NewAt is the At the writers create: due in a day, so that no controller runs it during a test.

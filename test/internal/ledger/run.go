@@ -27,6 +27,8 @@ type Run struct {
 type Shape struct {
 	Informers, Writers, Updaters int
 	PerWorker                    rate.Limit
+	// RetryConflicts: see Load.RetryConflicts.
+	RetryConflicts bool
 }
 
 // StartRun starts the informers (and waits for their first list), then the load; it stops when the test
@@ -46,7 +48,7 @@ func StartRun(t *testing.T, client versioned.Interface, namespace string, shape 
 	ctx, stop := context.WithCancel(context.Background())
 	run.stop = stop
 	load := &Load{Client: client, Namespace: namespace, Writers: shape.Writers, Updaters: shape.Updaters,
-		PerWorker: shape.PerWorker, Ledger: run.Ledger}
+		PerWorker: shape.PerWorker, RetryConflicts: shape.RetryConflicts, Ledger: run.Ledger}
 	go func() {
 		defer close(run.done)
 		load.Run(ctx)
