@@ -26,7 +26,7 @@ kube::codegen::gen_helpers --boilerplate "${BOILERPLATE}" "${ROOT}/pkg/admission
 # application/vnd.kubernetes.protobuf, and etcd may store it.
 # shellcheck source=hack/lib/protobuf.sh
 source "${ROOT}/hack/lib/protobuf.sh"
-cnat_gen_protobuf "${ROOT}/pkg/apis/cnat/v1alpha1" "${ROOT}/pkg/apis/cnat/v1beta1"
+cnat_gen_protobuf "${ROOT}/pkg/apis/cnat/v1alpha1" "${ROOT}/pkg/apis/cnat/v1beta1" "${ROOT}/pkg/apis/cnat/v1"
 
 # prerelease-lifecycle-gen is not part of kube_codegen.sh: it generates the APILifecycle* methods from which
 # the server tells clients that v1alpha1 is deprecated (and stops serving it once removed).

@@ -1,0 +1,60 @@
+package v1
+
+import (
+	"unsafe"
+
+	"k8s.io/apimachinery/pkg/conversion"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
+)
+
+// v1 has the internal shape (as v1beta1 does); the only hand-written part keeps v1alpha1's bookkeeping
+// annotations out of v1 in both directions, so they are never shown in v1 and never stored.
+
+// Convert_cnat_At_To_v1_At converts and drops bookkeeping annotations.
+func Convert_cnat_At_To_v1_At(in *cnat.At, out *At, s conversion.Scope) error {
+	if err := autoConvert_cnat_At_To_v1_At(in, out, s); err != nil {
+		return err
+	}
+	out.Annotations = cnat.WithoutBookkeepingAnnotations(in.Annotations)
+	return nil
+}
+
+// Convert_v1_At_To_cnat_At converts and drops bookkeeping annotations a v1 client may have written.
+func Convert_v1_At_To_cnat_At(in *At, out *cnat.At, s conversion.Scope) error {
+	if err := autoConvert_v1_At_To_cnat_At(in, out, s); err != nil {
+		return err
+	}
+	out.Annotations = cnat.WithoutBookkeepingAnnotations(in.Annotations)
+	return nil
+}
+
+// Convert_cnat_AtList_To_v1_AtList runs for every list answered in v1, the preferred version, on every At of
+// the list. Without bookkeeping annotations (Ats read from storage carry none) the conversion of an At is a
+// copy of the same bytes: the two At types have one memory layout (TestSameLayout). So the list shares its
+// items instead of copying each one, as v1beta1's does, and converts item by item only when some At carries
+// one.
+func Convert_cnat_AtList_To_v1_AtList(in *cnat.AtList, out *AtList, s conversion.Scope) error {
+	for i := range in.Items {
+		if cnat.HasBookkeepingAnnotations(in.Items[i].Annotations) {
+			return autoConvert_cnat_AtList_To_v1_AtList(in, out, s)
+		}
+	}
+	out.ListMeta = in.ListMeta
+	out.Items = *(*[]At)(unsafe.Pointer(&in.Items))
+	return nil
+}
+
+func addFieldLabelConversionFuncs(scheme *runtime.Scheme) error {
+	return scheme.AddFieldLabelConversionFunc(SchemeGroupVersion.WithKind("At"), convertFieldLabel)
+}
+
+// convertFieldLabel: v1 selects on the internal labels as they are (its phases are the internal ones).
+func convertFieldLabel(label, value string) (string, string, error) {
+	switch label {
+	case cnat.FieldMetadataName, cnat.FieldMetadataNamespace, cnat.FieldStatusPhase:
+		return label, value, nil
+	}
+	return "", "", cnat.UnsupportedFieldLabel(SchemeGroupVersion, label)
+}
