@@ -1,8 +1,6 @@
 package v1
 
 import (
-	"unsafe"
-
 	"k8s.io/apimachinery/pkg/conversion"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -30,19 +28,15 @@ func Convert_v1_At_To_cnat_At(in *At, out *cnat.At, s conversion.Scope) error {
 	return nil
 }
 
-// Convert_cnat_AtList_To_v1_AtList runs for every list answered in v1, the preferred version, on every At of
-// the list. Without bookkeeping annotations (Ats read from storage carry none) the conversion of an At is a
-// copy of the same bytes: the two At types have one memory layout (TestSameLayout). So the list shares its
-// items instead of copying each one, as v1beta1's does, and converts item by item only when some At carries
-// one.
+// Convert_cnat_AtList_To_v1_AtList runs for every list answered in v1, on every At of the list: it shares
+// the items of the internal list (cnat.SharedItems) unless some At carries bookkeeping annotations.
 func Convert_cnat_AtList_To_v1_AtList(in *cnat.AtList, out *AtList, s conversion.Scope) error {
-	for i := range in.Items {
-		if cnat.HasBookkeepingAnnotations(in.Items[i].Annotations) {
-			return autoConvert_cnat_AtList_To_v1_AtList(in, out, s)
-		}
+	items, shared := cnat.SharedItems[At](in.Items)
+	if !shared {
+		return autoConvert_cnat_AtList_To_v1_AtList(in, out, s)
 	}
 	out.ListMeta = in.ListMeta
-	out.Items = *(*[]At)(unsafe.Pointer(&in.Items))
+	out.Items = items
 	return nil
 }
 
