@@ -41,14 +41,5 @@ func Convert_cnat_AtList_To_v1_AtList(in *cnat.AtList, out *AtList, s conversion
 }
 
 func addFieldLabelConversionFuncs(scheme *runtime.Scheme) error {
-	return scheme.AddFieldLabelConversionFunc(SchemeGroupVersion.WithKind("At"), convertFieldLabel)
-}
-
-// convertFieldLabel: v1 selects on the internal labels as they are (its phases are the internal ones).
-func convertFieldLabel(label, value string) (string, string, error) {
-	switch label {
-	case cnat.FieldMetadataName, cnat.FieldMetadataNamespace, cnat.FieldStatusPhase:
-		return label, value, nil
-	}
-	return "", "", cnat.UnsupportedFieldLabel(SchemeGroupVersion, label)
+	return scheme.AddFieldLabelConversionFunc(SchemeGroupVersion.WithKind("At"), cnat.FieldLabelsAsIs(SchemeGroupVersion))
 }

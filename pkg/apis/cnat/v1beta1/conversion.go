@@ -42,13 +42,5 @@ func Convert_cnat_AtList_To_v1beta1_AtList(in *cnat.AtList, out *AtList, s conve
 }
 
 func addFieldLabelConversionFuncs(scheme *runtime.Scheme) error {
-	return scheme.AddFieldLabelConversionFunc(SchemeGroupVersion.WithKind("At"), convertFieldLabel)
-}
-
-func convertFieldLabel(label, value string) (string, string, error) {
-	switch label {
-	case cnat.FieldMetadataName, cnat.FieldMetadataNamespace, cnat.FieldStatusPhase:
-		return label, value, nil
-	}
-	return "", "", cnat.UnsupportedFieldLabel(SchemeGroupVersion, label)
+	return scheme.AddFieldLabelConversionFunc(SchemeGroupVersion.WithKind("At"), cnat.FieldLabelsAsIs(SchemeGroupVersion))
 }
