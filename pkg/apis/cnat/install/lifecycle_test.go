@@ -1,10 +1,19 @@
 package install
 
 import (
+	"maps"
+	"slices"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/version"
 	"k8s.io/apiserver/pkg/endpoints/deprecation"
+	"k8s.io/apiserver/pkg/registry/rest"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	serverstorage "k8s.io/apiserver/pkg/server/storage"
+	basecompatibility "k8s.io/component-base/compatibility"
+
+	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
 
 	v1 "github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
@@ -50,5 +59,60 @@ func TestLifecycle(t *testing.T) {
 		if got := deprecation.WarningMessage(obj); got != tc.warning {
 			t.Errorf("%s warns\n  %q\nwant\n  %q", gvks[0], got, tc.warning)
 		}
+	}
+}
+
+// atStorage stands for the ats storage in the storage map RemoveUnavailableKinds looks at.
+type atStorage struct{}
+
+func (atStorage) New() runtime.Object { return &cnat.At{} }
+func (atStorage) Destroy()            {}
+
+// TestServedVersionsAndStorageVersion: what k8s.io/apiserver's emulation machinery makes of the lifecycle, at
+// each cnat release: the versions served (ResourceExpirationEvaluator, as the server calls it) and the
+// storage version it picks (the first in priority order that the release before can read).
+func TestServedVersionsAndStorageVersion(t *testing.T) {
+	scheme, _ := newScheme()
+	tests := []struct {
+		binary, emulated string
+		served           []string
+		storage          string
+	}{
+		{"1.1", "1.0", []string{"v1alpha1", "v1beta1"}, "v1beta1"},
+		{"1.1", "1.1", []string{"v1", "v1alpha1", "v1beta1"}, "v1beta1"},
+		{"1.2", "1.2", []string{"v1", "v1alpha1", "v1beta1"}, "v1"},
+		{"1.3", "1.3", []string{"v1", "v1beta1"}, "v1"},
+		{"1.4", "1.4", []string{"v1"}, "v1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.binary+"/emulating-"+tc.emulated, func(t *testing.T) {
+			emulated := version.MustParse(tc.emulated)
+			storageMap := map[string]map[string]rest.Storage{}
+			for _, v := range versions {
+				storageMap[v.name] = map[string]rest.Storage{"ats": atStorage{}, "ats/status": atStorage{}}
+			}
+			evaluator, err := genericapiserver.NewResourceExpirationEvaluator(emulated)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := evaluator.RemoveUnavailableKinds(cnat.GroupName, scheme, storageMap, nil); err != nil {
+				t.Fatal(err)
+			}
+			if served := slices.Sorted(maps.Keys(storageMap)); !slices.Equal(served, tc.served) {
+				t.Errorf("served %v, want %v", served, tc.served)
+			}
+
+			effective := basecompatibility.NewEffectiveVersionFromString(tc.binary, "", "")
+			effective.SetEmulationVersion(emulated)
+			effective.SetMinCompatibilityVersion(emulated.SubtractMinor(1))
+			encoding := serverstorage.NewDefaultResourceEncodingConfigForEffectiveVersion(scheme, effective)
+			gv, err := encoding.BackwardCompatibileStorageEncodingFor(cnat.Resource("ats"), &cnat.At{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gv.Version != tc.storage {
+				t.Errorf("storage version %s, want %s", gv.Version, tc.storage)
+			}
+		})
 	}
 }
