@@ -26,10 +26,13 @@ kube::codegen::gen_helpers --boilerplate "${BOILERPLATE}" "${ROOT}/pkg/admission
 # application/vnd.kubernetes.protobuf, and etcd may store it.
 # shellcheck source=hack/lib/protobuf.sh
 source "${ROOT}/hack/lib/protobuf.sh"
-cnat_gen_protobuf "${ROOT}/pkg/apis/cnat/v1alpha1" "${ROOT}/pkg/apis/cnat/v1beta1"
+cnat_gen_protobuf "${ROOT}/pkg/apis/cnat/v1alpha1" "${ROOT}/pkg/apis/cnat/v1beta1" "${ROOT}/pkg/apis/cnat/v1"
 
-# prerelease-lifecycle-gen is not part of kube_codegen.sh: it generates the APILifecycle* methods from which
-# the server tells clients that v1alpha1 is deprecated (and stops serving it once removed).
+# prerelease-lifecycle-gen is not part of kube_codegen.sh: it generates the APILifecycle* methods of every
+# package tagged +k8s:prerelease-lifecycle-gen=true (v1, v1beta1, v1alpha1), from which the server tells clients
+# that v1beta1 and v1alpha1 are deprecated, stops serving a version once removed or before it was introduced
+# (--emulated-version), and picks the storage version the release before can read. For v1, a GA version, it
+# generates only APILifecycleIntroduced, as for k8s.io/api's v1 packages.
 lifecycle_pkgs=()
 while read -r dir; do
     lifecycle_pkgs+=("$(cd "${dir}" && go list -find .)")

@@ -5,9 +5,11 @@ import (
 	"strings"
 )
 
-// Bookkeeping annotations carry, through v1alpha1, what only v1beta1 can say, the way autoscaling/v1
+// Bookkeeping annotations carry, through v1alpha1, what only v1 and v1beta1 can say, the way autoscaling/v1
 // HorizontalPodAutoscaler keeps v2-only fields: written when an At is shown in v1alpha1, read back (and
-// removed) when a v1alpha1 object is converted in, never shown in v1beta1 and never stored.
+// removed) when a v1alpha1 object is converted in, never shown in v1 or v1beta1 and never stored. Their
+// names say v1beta1, the version they were made for; they stay so, because a v1alpha1 client may hold an
+// object read before v1 existed and write it back.
 const (
 	bookkeepingPrefix = GroupName + "/"
 
@@ -29,8 +31,8 @@ const (
 // pinned. A tag rather than a digest: a registry mirror that copies one platform of the image (docker pull,
 // tag, push) serves it under the same tag but another digest, so a digest default would not pull there.
 // Fully qualified, so that the registry and path a mirror must copy are plain, and an AtPolicy prefix such
-// as "docker.io/library/" matches it as written. v1beta1's +default marker on spec.image must say the same
-// (install's TestV1beta1Defaulting checks it).
+// as "docker.io/library/" matches it as written. The +default markers on spec.image of v1 and v1beta1 must
+// say the same (install's TestDefaulting checks it).
 const DefaultImage = "docker.io/library/busybox:1.36"
 
 var bookkeepingAnnotations = []string{

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -39,4 +40,16 @@ func SelectableFields(at *At) fields.Set {
 // answers it with 400 Bad Request.
 func UnsupportedFieldLabel(gv schema.GroupVersion, label string) error {
 	return fmt.Errorf("field label %q not supported for %s At (supported: metadata.name, metadata.namespace, status.phase)", label, gv)
+}
+
+// FieldLabelsAsIs is the field label conversion of a version whose labels and values are the internal ones
+// (v1, v1beta1): it passes the labels clients may select on through and refuses the others.
+func FieldLabelsAsIs(gv schema.GroupVersion) runtime.FieldLabelConversionFunc {
+	return func(label, value string) (string, string, error) {
+		switch label {
+		case FieldMetadataName, FieldMetadataNamespace, FieldStatusPhase:
+			return label, value, nil
+		}
+		return "", "", UnsupportedFieldLabel(gv, label)
+	}
 }

@@ -5,7 +5,7 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 // At runs a command once, in a Pod, at a given time.
 //
 // The internal type is the superset of every served version: v1alpha1's string schedule, shell command line
-// and upper-case phases all have an exact counterpart here, and v1beta1 maps onto it field by field.
+// and upper-case phases all have an exact counterpart here, and v1 and v1beta1 map onto it field by field.
 //
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 type At struct {

@@ -19,8 +19,10 @@ limitations under the License.
 package applyconfiguration
 
 import (
+	v1 "github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1"
 	v1alpha1 "github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
 	v1beta1 "github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
+	cnatv1 "github.com/programming-kubernetes/cnat/pkg/generated/applyconfiguration/cnat/v1"
 	cnatv1alpha1 "github.com/programming-kubernetes/cnat/pkg/generated/applyconfiguration/cnat/v1alpha1"
 	cnatv1beta1 "github.com/programming-kubernetes/cnat/pkg/generated/applyconfiguration/cnat/v1beta1"
 	internal "github.com/programming-kubernetes/cnat/pkg/generated/applyconfiguration/internal"
@@ -33,7 +35,15 @@ import (
 // apply configuration type exists for the given GroupVersionKind.
 func ForKind(kind schema.GroupVersionKind) interface{} {
 	switch kind {
-	// Group=cnat.programming-kubernetes.info, Version=v1alpha1
+	// Group=cnat.programming-kubernetes.info, Version=v1
+	case v1.SchemeGroupVersion.WithKind("At"):
+		return &cnatv1.AtApplyConfiguration{}
+	case v1.SchemeGroupVersion.WithKind("AtSpec"):
+		return &cnatv1.AtSpecApplyConfiguration{}
+	case v1.SchemeGroupVersion.WithKind("AtStatus"):
+		return &cnatv1.AtStatusApplyConfiguration{}
+
+		// Group=cnat.programming-kubernetes.info, Version=v1alpha1
 	case v1alpha1.SchemeGroupVersion.WithKind("At"):
 		return &cnatv1alpha1.AtApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("AtSpec"):

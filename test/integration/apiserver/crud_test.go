@@ -132,7 +132,7 @@ func TestWarnings(t *testing.T) {
 	if _, err := client.CnatV1alpha1().Ats(ns).Get(ctx(), "past", metav1.GetOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if !seen.contains("cnat.programming-kubernetes.info/v1alpha1 At is deprecated") || !seen.contains("use cnat.programming-kubernetes.info/v1beta1 At") {
+	if !seen.contains("cnat.programming-kubernetes.info/v1alpha1 At is deprecated") || !seen.contains("use cnat.programming-kubernetes.info/v1 At") {
 		t.Errorf("no deprecation warning for v1alpha1; got %q", seen.seen)
 	}
 }

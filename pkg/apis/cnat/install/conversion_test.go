@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +13,11 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
+	v1 "github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/validation"
@@ -53,7 +56,18 @@ func decodeFile(t *testing.T, codecs serializer.CodecFactory, path string) runti
 	return obj
 }
 
-// TestConversionFixtures converts each fixture both ways and compares with its twin in the other version.
+// versions are the served versions and a new object of each.
+var versions = []struct {
+	name string
+	new  func() runtime.Object
+}{
+	{"v1", func() runtime.Object { return &v1.At{} }},
+	{"v1beta1", func() runtime.Object { return &v1beta1.At{} }},
+	{"v1alpha1", func() runtime.Object { return &v1alpha1.At{} }},
+}
+
+// TestConversionFixtures converts each fixture from every version to every other and compares with its twin
+// there.
 func TestConversionFixtures(t *testing.T) {
 	scheme, codecs := newScheme()
 	dirs, err := os.ReadDir(fixtures)
@@ -64,24 +78,29 @@ func TestConversionFixtures(t *testing.T) {
 		t.Fatalf("expected at least 4 fixtures in %s, found %d", fixtures, len(dirs))
 	}
 	for _, dir := range dirs {
-		alpha := decodeFile(t, codecs, filepath.Join(fixtures, dir.Name(), "v1alpha1.yaml")).(*v1alpha1.At)
-		beta := decodeFile(t, codecs, filepath.Join(fixtures, dir.Name(), "v1beta1.yaml")).(*v1beta1.At)
-		alpha.TypeMeta, beta.TypeMeta = metav1.TypeMeta{}, metav1.TypeMeta{}
-
-		t.Run(dir.Name()+"/v1alpha1-to-v1beta1", func(t *testing.T) {
-			got := &v1beta1.At{}
-			convertVia(t, scheme, alpha, got)
-			if !apiequality.Semantic.DeepEqual(beta, got) {
-				t.Errorf("(-want +got):\n%s", cmp.Diff(beta, got))
+		fixture := map[string]runtime.Object{}
+		for _, v := range versions {
+			obj := decodeFile(t, codecs, filepath.Join(fixtures, dir.Name(), v.name+".yaml"))
+			if got, want := reflect.TypeOf(obj), reflect.TypeOf(v.new()); got != want {
+				t.Fatalf("%s/%s.yaml is a %s, want %s", dir.Name(), v.name, got, want)
 			}
-		})
-		t.Run(dir.Name()+"/v1beta1-to-v1alpha1", func(t *testing.T) {
-			got := &v1alpha1.At{}
-			convertVia(t, scheme, beta, got)
-			if !apiequality.Semantic.DeepEqual(alpha, got) {
-				t.Errorf("(-want +got):\n%s", cmp.Diff(alpha, got))
+			obj.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
+			fixture[v.name] = obj
+		}
+		for _, from := range versions {
+			for _, to := range versions {
+				if from.name == to.name {
+					continue
+				}
+				t.Run(dir.Name()+"/"+from.name+"-to-"+to.name, func(t *testing.T) {
+					got := to.new()
+					convertVia(t, scheme, fixture[from.name], got)
+					if want := fixture[to.name]; !apiequality.Semantic.DeepEqual(want, got) {
+						t.Errorf("(-want +got):\n%s", cmp.Diff(want, got))
+					}
+				})
 			}
-		})
+		}
 	}
 }
 
@@ -223,32 +242,24 @@ func TestScheduleInOtherOffsetIsShownInUTC(t *testing.T) {
 	}
 }
 
-func TestV1beta1Defaulting(t *testing.T) {
+// TestDefaulting: an At written in v1 or v1beta1 without an image gets the default, which their +default
+// markers say (and the OpenAPI schema with them). An At read back from storage (in either version) keeps the
+// image written at its create, even the default of an older release: defaulting fills only an empty image,
+// so changing the default rewrites no stored At.
+func TestDefaulting(t *testing.T) {
 	_, codecs := newScheme()
-	body := `{"apiVersion":"cnat.programming-kubernetes.info/v1beta1","kind":"At","metadata":{"name":"d"},` +
-		`"spec":{"schedule":"2030-01-01T00:00:00Z","command":["true"]}}`
-	obj, err := runtime.Decode(codecs.UniversalDecoder(), []byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if image := obj.(*cnat.At).Spec.Image; image != cnat.DefaultImage {
-		t.Errorf("image = %q, want the default %q", image, cnat.DefaultImage)
-	}
-}
-
-// TestStoredImageIsKept: an At read back from storage keeps the image written at its create, even the
-// default of an older release: defaulting fills only an empty image, so changing the default rewrites no
-// stored At.
-func TestStoredImageIsKept(t *testing.T) {
-	_, codecs := newScheme()
-	stored := `{"apiVersion":"cnat.programming-kubernetes.info/v1beta1","kind":"At","metadata":{"name":"old"},` +
-		`"spec":{"schedule":"2030-01-01T00:00:00Z","command":["true"],"image":"busybox"}}`
-	obj, err := runtime.Decode(codecs.UniversalDecoder(), []byte(stored))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if image := obj.(*cnat.At).Spec.Image; image != "busybox" {
-		t.Errorf("image = %q, want the stored %q", image, "busybox")
+	for _, version := range []string{"v1", "v1beta1"} {
+		for image, want := range map[string]string{"": cnat.DefaultImage, "busybox": "busybox"} {
+			body := `{"apiVersion":"cnat.programming-kubernetes.info/` + version + `","kind":"At","metadata":{"name":"d"},` +
+				`"spec":{"schedule":"2030-01-01T00:00:00Z","command":["true"],"image":"` + image + `"}}`
+			obj, err := runtime.Decode(codecs.UniversalDecoder(), []byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := obj.(*cnat.At).Spec.Image; got != want {
+				t.Errorf("%s, image %q: image = %q, want %q", version, image, got, want)
+			}
+		}
 	}
 }
 
@@ -268,6 +279,11 @@ func TestFieldLabelConversion(t *testing.T) {
 		{"v1beta1", "status.phase", "Failed", "status.phase", "Failed", false},
 		{"v1beta1", "metadata.namespace", "ns", "metadata.namespace", "ns", false},
 		{"v1beta1", "status.finished", "true", "", "", true},
+		{"v1", "status.phase", "Succeeded", "status.phase", "Succeeded", false},
+		{"v1", "metadata.name", "x", "metadata.name", "x", false},
+		{"v1", "metadata.namespace", "ns", "metadata.namespace", "ns", false},
+		{"v1", "status.finished", "true", "", "", true},
+		{"v1", "spec.image", "x", "", "", true},
 	}
 	for _, tc := range tests {
 		gvk := v1beta1.SchemeGroupVersion.WithKind("At")

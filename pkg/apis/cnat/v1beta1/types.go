@@ -4,6 +4,9 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 // +genclient
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+// +k8s:prerelease-lifecycle-gen:introduced=1.0
+// +k8s:prerelease-lifecycle-gen:deprecated=1.1
+// +k8s:prerelease-lifecycle-gen:replacement=cnat.programming-kubernetes.info,v1,At
 
 // At runs a command once, in a Pod, at a given time.
 type At struct {
@@ -80,6 +83,9 @@ type AtStatus struct {
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+// +k8s:prerelease-lifecycle-gen:introduced=1.0
+// +k8s:prerelease-lifecycle-gen:deprecated=1.1
+// +k8s:prerelease-lifecycle-gen:replacement=cnat.programming-kubernetes.info,v1,AtList
 
 // AtList is a list of Ats.
 type AtList struct {

@@ -39,6 +39,69 @@ func Parser() *typed.Parser {
 var parserOnce sync.Once
 var parser *typed.Parser
 var schemaYAML = typed.YAMLObject(`types:
+- name: com.github.programming-kubernetes.cnat.pkg.apis.cnat.v1.At
+  map:
+    fields:
+    - name: apiVersion
+      type:
+        scalar: string
+    - name: kind
+      type:
+        scalar: string
+    - name: metadata
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+      default: {}
+    - name: spec
+      type:
+        namedType: com.github.programming-kubernetes.cnat.pkg.apis.cnat.v1.AtSpec
+      default: {}
+    - name: status
+      type:
+        namedType: com.github.programming-kubernetes.cnat.pkg.apis.cnat.v1.AtStatus
+      default: {}
+- name: com.github.programming-kubernetes.cnat.pkg.apis.cnat.v1.AtSpec
+  map:
+    fields:
+    - name: command
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: atomic
+    - name: image
+      type:
+        scalar: string
+      default: docker.io/library/busybox:1.36
+    - name: schedule
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+- name: com.github.programming-kubernetes.cnat.pkg.apis.cnat.v1.AtStatus
+  map:
+    fields:
+    - name: completionTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: conditions
+      type:
+        list:
+          elementType:
+            namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Condition
+          elementRelationship: associative
+          keys:
+          - type
+    - name: observedGeneration
+      type:
+        scalar: numeric
+    - name: phase
+      type:
+        scalar: string
+    - name: podName
+      type:
+        scalar: string
+    - name: startTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
 - name: com.github.programming-kubernetes.cnat.pkg.apis.cnat.v1alpha1.At
   map:
     fields:

@@ -22,6 +22,7 @@ import (
 	fmt "fmt"
 	http "net/http"
 
+	cnatv1 "github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned/typed/cnat/v1"
 	cnatv1alpha1 "github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned/typed/cnat/v1alpha1"
 	cnatv1beta1 "github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned/typed/cnat/v1beta1"
 	discovery "k8s.io/client-go/discovery"
@@ -31,6 +32,7 @@ import (
 
 type Interface interface {
 	Discovery() discovery.DiscoveryInterfaces
+	CnatV1() cnatv1.CnatV1Interface
 	CnatV1alpha1() cnatv1alpha1.CnatV1alpha1Interface
 	CnatV1beta1() cnatv1beta1.CnatV1beta1Interface
 }
@@ -38,8 +40,14 @@ type Interface interface {
 // Clientset contains the clients for groups.
 type Clientset struct {
 	*discovery.DiscoveryClient
+	cnatV1       *cnatv1.CnatV1Client
 	cnatV1alpha1 *cnatv1alpha1.CnatV1alpha1Client
 	cnatV1beta1  *cnatv1beta1.CnatV1beta1Client
+}
+
+// CnatV1 retrieves the CnatV1Client
+func (c *Clientset) CnatV1() cnatv1.CnatV1Interface {
+	return c.cnatV1
 }
 
 // CnatV1alpha1 retrieves the CnatV1alpha1Client
@@ -96,6 +104,10 @@ func NewForConfigAndClient(c *rest.Config, httpClient *http.Client) (*Clientset,
 
 	var cs Clientset
 	var err error
+	cs.cnatV1, err = cnatv1.NewForConfigAndClient(&configShallowCopy, httpClient)
+	if err != nil {
+		return nil, err
+	}
 	cs.cnatV1alpha1, err = cnatv1alpha1.NewForConfigAndClient(&configShallowCopy, httpClient)
 	if err != nil {
 		return nil, err
@@ -125,6 +137,7 @@ func NewForConfigOrDie(c *rest.Config) *Clientset {
 // New creates a new Clientset for the given RESTClient.
 func New(c rest.Interface) *Clientset {
 	var cs Clientset
+	cs.cnatV1 = cnatv1.New(c)
 	cs.cnatV1alpha1 = cnatv1alpha1.New(c)
 	cs.cnatV1beta1 = cnatv1beta1.New(c)
 

@@ -21,6 +21,7 @@ package externalversions
 import (
 	fmt "fmt"
 
+	v1 "github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1"
 	v1alpha1 "github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
 	v1beta1 "github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	schema "k8s.io/apimachinery/pkg/runtime/schema"
@@ -53,7 +54,11 @@ func (f *genericInformer) Lister() cache.GenericLister {
 // TODO extend this to unknown resources with a client pool
 func (f *sharedInformerFactory) ForResource(resource schema.GroupVersionResource) (GenericInformer, error) {
 	switch resource {
-	// Group=cnat.programming-kubernetes.info, Version=v1alpha1
+	// Group=cnat.programming-kubernetes.info, Version=v1
+	case v1.SchemeGroupVersion.WithResource("ats"):
+		return &genericInformer{resource: resource.GroupResource(), informer: f.Cnat().V1().Ats().Informer()}, nil
+
+		// Group=cnat.programming-kubernetes.info, Version=v1alpha1
 	case v1alpha1.SchemeGroupVersion.WithResource("ats"):
 		return &genericInformer{resource: resource.GroupResource(), informer: f.Cnat().V1alpha1().Ats().Informer()}, nil
 

@@ -22,6 +22,7 @@ import (
 
 // servedVersions are the versions whose server-side apply field sets the reset fields are given for.
 var servedVersions = []fieldpath.APIVersion{
+	fieldpath.APIVersion(cnat.GroupName + "/v1"),
 	fieldpath.APIVersion(cnat.GroupName + "/v1beta1"),
 	fieldpath.APIVersion(cnat.GroupName + "/v1alpha1"),
 }

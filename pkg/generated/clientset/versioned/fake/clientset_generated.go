@@ -21,6 +21,8 @@ package fake
 import (
 	applyconfiguration "github.com/programming-kubernetes/cnat/pkg/generated/applyconfiguration"
 	clientset "github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
+	cnatv1 "github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned/typed/cnat/v1"
+	fakecnatv1 "github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned/typed/cnat/v1/fake"
 	cnatv1alpha1 "github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned/typed/cnat/v1alpha1"
 	fakecnatv1alpha1 "github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned/typed/cnat/v1alpha1/fake"
 	cnatv1beta1 "github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned/typed/cnat/v1beta1"
@@ -137,6 +139,11 @@ var (
 	_ clientset.Interface = &Clientset{}
 	_ testing.FakeClient  = &Clientset{}
 )
+
+// CnatV1 retrieves the CnatV1Client
+func (c *Clientset) CnatV1() cnatv1.CnatV1Interface {
+	return &fakecnatv1.FakeCnatV1{Fake: &c.Fake}
+}
 
 // CnatV1alpha1 retrieves the CnatV1alpha1Client
 func (c *Clientset) CnatV1alpha1() cnatv1alpha1.CnatV1alpha1Interface {

@@ -19,6 +19,7 @@ limitations under the License.
 package scheme
 
 import (
+	cnatv1 "github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1"
 	cnatv1alpha1 "github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
 	cnatv1beta1 "github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,6 +33,7 @@ var Scheme = runtime.NewScheme()
 var Codecs = serializer.NewCodecFactory(Scheme)
 var ParameterCodec = runtime.NewParameterCodec(Scheme)
 var localSchemeBuilder = runtime.SchemeBuilder{
+	cnatv1.AddToScheme,
 	cnatv1alpha1.AddToScheme,
 	cnatv1beta1.AddToScheme,
 }

@@ -19,6 +19,7 @@ limitations under the License.
 package cnat
 
 import (
+	v1 "github.com/programming-kubernetes/cnat/pkg/generated/informers/externalversions/cnat/v1"
 	v1alpha1 "github.com/programming-kubernetes/cnat/pkg/generated/informers/externalversions/cnat/v1alpha1"
 	v1beta1 "github.com/programming-kubernetes/cnat/pkg/generated/informers/externalversions/cnat/v1beta1"
 	internalinterfaces "github.com/programming-kubernetes/cnat/pkg/generated/informers/externalversions/internalinterfaces"
@@ -26,6 +27,8 @@ import (
 
 // Interface provides access to each of this group's versions.
 type Interface interface {
+	// V1 provides access to shared informers for resources in V1.
+	V1() v1.Interface
 	// V1alpha1 provides access to shared informers for resources in V1alpha1.
 	V1alpha1() v1alpha1.Interface
 	// V1beta1 provides access to shared informers for resources in V1beta1.
@@ -41,6 +44,11 @@ type group struct {
 // New returns a new Interface.
 func New(f internalinterfaces.SharedInformerFactory, namespace string, tweakListOptions internalinterfaces.TweakListOptionsFunc) Interface {
 	return &group{factory: f, namespace: namespace, tweakListOptions: tweakListOptions}
+}
+
+// V1 returns a new v1.Interface.
+func (g *group) V1() v1.Interface {
+	return v1.New(g.factory, g.namespace, g.tweakListOptions)
 }
 
 // V1alpha1 returns a new v1alpha1.Interface.
