@@ -6,12 +6,16 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	serverstorage "k8s.io/apiserver/pkg/server/storage"
 
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
+	v1 "github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/bodycheck"
@@ -84,20 +88,35 @@ func (c completedConfig) New() (*CnatServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The same storage objects for every version: one store, one watch cache, one etcd watch.
-	resources := map[string]rest.Storage{"ats": ats, "ats/status": atsStatus}
-	apiGroupInfo.VersionedResourcesStorageMap[v1beta1.SchemeGroupVersion.Version] = resources
-	apiGroupInfo.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = resources
+	// The same store for every version: one store, one watch cache, one etcd watch. Each version gets a
+	// map of its own (the lifecycle below removes entries) and a view whose Destroy leaves the store alone.
+	s.GenericAPIServer.RegisterDestroyFunc(ats.Destroy)
+	for _, version := range []string{v1.SchemeGroupVersion.Version, v1beta1.SchemeGroupVersion.Version, v1alpha1.SchemeGroupVersion.Version} {
+		apiGroupInfo.VersionedResourcesStorageMap[version] = map[string]rest.Storage{
+			"ats": atstorage.VersionView{REST: ats}, "ats/status": atsStatus}
+	}
 
-	// Stop serving versions whose prerelease lifecycle says they are removed at the emulated cnat version.
+	// Serve the versions whose prerelease lifecycle says they exist at the emulated cnat release: introduced
+	// at or before it, not removed by it.
 	evaluator, err := genericapiserver.NewResourceExpirationEvaluator(c.GenericConfig.EffectiveVersion.EmulationVersion())
 	if err != nil {
 		return nil, err
 	}
+	// Every version of the group is enabled (there is no --runtime-config): the lifecycle alone decides.
+	resourceConfig := c.GenericConfig.MergedResourceConfig
+	if resourceConfig == nil {
+		resourceConfig = serverstorage.NewResourceConfig()
+		resourceConfig.EnableVersions(Scheme.PrioritizedVersionsForGroup(cnat.GroupName)...)
+	}
 	if err := evaluator.RemoveUnavailableKinds(cnat.GroupName, Scheme, apiGroupInfo.VersionedResourcesStorageMap,
-		c.GenericConfig.MergedResourceConfig); err != nil {
+		resourceConfig); err != nil {
 		return nil, err
 	}
+
+	// Discovery's preferred version is the first of these: the first one served.
+	apiGroupInfo.PrioritizedVersions = slices.DeleteFunc(apiGroupInfo.PrioritizedVersions, func(gv schema.GroupVersion) bool {
+		return len(apiGroupInfo.VersionedResourcesStorageMap[gv.Version]) == 0
+	})
 
 	if s.storedAts, err = c.storedAts(apiGroupInfo); err != nil {
 		return nil, err

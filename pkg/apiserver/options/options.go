@@ -28,6 +28,7 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/authncache"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/clusteraccess"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/embeddedetcd"
+	"github.com/programming-kubernetes/cnat/pkg/apiserver/lifecycle"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/selfreviews"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver/standalone"
 	cnatopenapi "github.com/programming-kubernetes/cnat/pkg/generated/openapi"
@@ -210,7 +211,10 @@ func (o *Options) Config(shutdownInitiated <-chan struct{}) (*apiserver.Config, 
 	}
 
 	serverConfig := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
-	namer := openapi.NewDefinitionNamer(apiserver.Scheme, selfreviews.Scheme)
+	// OpenAPI names each definition's group-version-kinds after the scheme: only the versions the emulated
+	// release serves, as that release's own binary does.
+	emulated := o.ComponentGlobalsRegistry.EffectiveVersionFor(apiserver.ComponentName).EmulationVersion()
+	namer := openapi.NewDefinitionNamer(lifecycle.ServedScheme(apiserver.Scheme, cnat.GroupName, emulated), selfreviews.Scheme)
 	serverConfig.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(cnatopenapi.GetOpenAPIDefinitions, namer)
 	serverConfig.OpenAPIConfig.Info.Title = "cnat"
 	serverConfig.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(cnatopenapi.GetOpenAPIDefinitions, namer)
@@ -220,8 +224,9 @@ func (o *Options) Config(shutdownInitiated <-chan struct{}) (*apiserver.Config, 
 	}
 	// ServerRun.ApplyTo set the kube component's version; the API lifecycle counts in cnat's (below).
 	version := o.ComponentGlobalsRegistry.EffectiveVersionFor(apiserver.ComponentName)
-	serverConfig.OpenAPIConfig.Info.Version = version.BinaryVersion().String()
-	serverConfig.OpenAPIV3Config.Info.Version = version.BinaryVersion().String()
+	// The API OpenAPI describes is the emulated release's.
+	serverConfig.OpenAPIConfig.Info.Version = version.EmulationVersion().String()
+	serverConfig.OpenAPIV3Config.Info.Version = version.EmulationVersion().String()
 	serverConfig.FeatureGate = o.ComponentGlobalsRegistry.FeatureGateFor(basecompatibility.DefaultKubeComponent)
 	// /version serves this build's version and commit, the cnat component's major and minor.
 	serverConfig.EffectiveVersion = cnatversion.WithBuildInfo(version)

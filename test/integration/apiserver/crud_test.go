@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat"
+	cnatv1 "github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 )
@@ -114,20 +115,27 @@ func TestGenerationCountsSpecChanges(t *testing.T) {
 	}
 }
 
-// TestWarnings: a schedule in the past is accepted with a warning; v1alpha1 is deprecated.
+// TestWarnings: a schedule in the past is accepted with a warning; v1 is not deprecated, v1alpha1 and v1beta1
+// are (docs/versions.md's table holds every release's warnings).
 func TestWarnings(t *testing.T) {
 	client, seen := clientWithWarnings(t)
 	ns := namespace(t)
-	past := newAt("past")
-	past.Spec.Schedule = metav1.Date(2019, 4, 12, 10, 12, 0, 0, future.Location())
-	if _, err := client.CnatV1beta1().Ats(ns).Create(ctx(), past, metav1.CreateOptions{}); err != nil {
+	past := &cnatv1.At{ObjectMeta: metav1.ObjectMeta{Name: "past"}, Spec: cnatv1.AtSpec{
+		Schedule: metav1.Date(2019, 4, 12, 10, 12, 0, 0, future.Location()), Command: []string{"true"}}}
+	if _, err := client.CnatV1().Ats(ns).Create(ctx(), past, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if !seen.contains("spec.schedule: 2019-04-12T10:12:00Z is in the past: the At runs immediately") {
 		t.Errorf("no past-schedule warning; got %q", seen.seen)
 	}
 	if seen.contains("deprecated") {
-		t.Errorf("v1beta1 warned about deprecation: %q", seen.seen)
+		t.Errorf("v1 warned about deprecation: %q", seen.seen)
+	}
+	if _, err := client.CnatV1beta1().Ats(ns).Get(ctx(), "past", metav1.GetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !seen.contains("cnat.programming-kubernetes.info/v1beta1 At is deprecated in v1.1+, unavailable in v1.4+; use cnat.programming-kubernetes.info/v1 At") {
+		t.Errorf("no deprecation warning for v1beta1; got %q", seen.seen)
 	}
 	if _, err := client.CnatV1alpha1().Ats(ns).Get(ctx(), "past", metav1.GetOptions{}); err != nil {
 		t.Fatal(err)

@@ -9,14 +9,15 @@ import (
 
 	"k8s.io/apimachinery/pkg/version"
 
+	cnatversion "github.com/programming-kubernetes/cnat/pkg/version"
 	"github.com/programming-kubernetes/cnat/test/internal/localup"
 )
 
-// TestVersion: a build of the checkout (make build's) reports v1.0.0-dev+<commit>[-dirty] on --version of
+// TestVersion: a build of the checkout (make build's) reports vX.Y.0-dev+<commit>[-dirty] on --version of
 // both binaries and on /version, where kubectl version reads the commit, tree state and build date too.
 func TestVersion(t *testing.T) {
 	commit, dirty := checkout.commit, checkout.dirty
-	want := "v1.0.0-dev+" + commit[:12]
+	want := "v" + cnatversion.BinaryVersion + ".0-dev+" + commit[:12]
 	if dirty {
 		want += "-dirty"
 	}

@@ -90,3 +90,14 @@ var (
 	_ rest.ResetFieldsStrategy  = &StatusREST{}
 	_ rest.SingularNameProvider = &REST{}
 )
+
+// VersionView is the ats storage as one served version sees it. Every version serves the same store, and
+// k8s.io/apiserver destroys the storage of a version it stops serving (not yet introduced, or removed, at the
+// emulated release): that must not stop the store the other versions serve. The server destroys the store
+// itself, once, when it shuts down.
+type VersionView struct {
+	*REST
+}
+
+// Destroy does nothing: the store is the server's to destroy.
+func (VersionView) Destroy() {}
