@@ -45,5 +45,6 @@ for workload in statefulset/cnat-etcd deployment/cnat-apiserver deployment/cnat-
   "${KUBECTL}" -n cnat-system rollout status "${workload}" --timeout "${TIMEOUT}" >/dev/null
 done
 "${KUBECTL}" wait --for=condition=Available --timeout "${TIMEOUT}" \
-  apiservice/v1alpha1.cnat.programming-kubernetes.info apiservice/v1beta1.cnat.programming-kubernetes.info >/dev/null
+  apiservice/v1.cnat.programming-kubernetes.info apiservice/v1beta1.cnat.programming-kubernetes.info \
+  apiservice/v1alpha1.cnat.programming-kubernetes.info >/dev/null
 log "cnat is installed: kubectl get ats -A"

@@ -64,7 +64,8 @@ cnat_register() {
     "    - {op: replace, path: /spec/service/port, value: ${port}}" >"${overlay}/kustomization.yaml"
   kubectl kustomize --load-restrictor LoadRestrictionsNone "${overlay}" | kubectl apply -f - >/dev/null || return
   kubectl wait --for=condition=Available --timeout=120s \
-    apiservice/v1beta1.cnat.programming-kubernetes.info apiservice/v1alpha1.cnat.programming-kubernetes.info >/dev/null
+    apiservice/v1.cnat.programming-kubernetes.info apiservice/v1beta1.cnat.programming-kubernetes.info \
+    apiservice/v1alpha1.cnat.programming-kubernetes.info >/dev/null
 }
 
 # cnat_start: builds and starts cnat-apiserver on a free port with its own etcd prefix on the cluster's

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -189,17 +190,19 @@ func runController(ctx context.Context, o *Options, atClient versioned.Interface
 // clientConfig is the kubeconfig's, or in a cluster the Pod's. Its errors name --kubeconfig: clientcmd's
 // own ("invalid configuration: no configuration has been provided") do not say where it came from.
 func clientConfig(kubeconfig string) (*rest.Config, error) {
+	var config *rest.Config
+	var err error
 	if kubeconfig == "" {
-		config, err := rest.InClusterConfig()
-		if err != nil {
+		if config, err = rest.InClusterConfig(); err != nil {
 			return nil, fmt.Errorf("--kubeconfig not given and not running in a cluster: %w", err)
 		}
-		return config, nil
-	}
-	config, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
+	} else if config, err = clientcmd.BuildConfigFromFlags("", kubeconfig); err != nil {
 		return nil, fmt.Errorf("--kubeconfig %s: %w", kubeconfig, err)
 	}
+	// The controller speaks v1beta1, which every cnat-apiserver release it may meet during an upgrade
+	// serves (1.0 has no v1); from 1.1 on each of its requests carries v1beta1's deprecation warning: said
+	// once in the log, not once per request.
+	config.WarningHandler = rest.NewWarningWriter(os.Stderr, rest.WarningWriterOptions{Deduplicate: true})
 	return config, nil
 }
 

@@ -2,6 +2,7 @@ package versions
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -34,32 +35,48 @@ type server struct {
 // ends (stop stops it earlier).
 func start(t *testing.T, name, bin string, flags ...string) *server {
 	t.Helper()
-	dataDir := filepath.Join(t.TempDir(), name)
-	port, err := framework.FreePort()
+	return startOn(t, filepath.Join(t.TempDir(), name), name, bin, flags...)
+}
+
+// startOn is start on a given data dir (a restart, an upgrade, a rollback).
+func startOn(t *testing.T, dataDir, name, bin string, flags ...string) *server {
+	t.Helper()
+	s, err := tryStartOn(t, dataDir, name, bin, flags...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return s
+}
+
+// tryStartOn is startOn returning the error of a server that does not become ready, with its log.
+func tryStartOn(t *testing.T, dataDir, name, bin string, flags ...string) (*server, error) {
+	t.Helper()
+	port, err := framework.FreePort()
+	if err != nil {
+		return nil, err
 	}
 	args := append([]string{"--data-dir", dataDir, "--secure-port", strconv.Itoa(port)}, flags...)
 	proc, err := process.Start(name, t.TempDir(), bin, args...)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	s := &server{dataDir: dataDir, proc: proc, url: "https://127.0.0.1:" + strconv.Itoa(port), warnings: map[string][]string{}}
 	t.Cleanup(s.stop)
 	if err := framework.WaitReady(s.url, proc.Done(), 60*time.Second); err != nil {
+		s.stop()
 		log, _ := os.ReadFile(proc.LogPath)
-		t.Fatalf("%s: %v\n%s", name, err, log)
+		return nil, fmt.Errorf("%s: %w\n%s", name, err, log)
 	}
 	config, err := clientcmd.BuildConfigFromFlags("", filepath.Join(dataDir, "admin.kubeconfig"))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	transport, err := rest.TransportFor(config)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	s.client = &http.Client{Transport: transport, Timeout: 30 * time.Second}
-	return s
+	return s, nil
 }
 
 // stop stops the server (SIGTERM) and waits for it.
