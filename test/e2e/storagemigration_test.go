@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
+	cnatv1 "github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
 	"github.com/programming-kubernetes/cnat/test/internal/ledger"
@@ -30,7 +31,7 @@ var longForm = goflag.Bool("long", false, "TestStorageMigration: more Ats, a lon
 const atKeys = "/cnat/" + group + "/ats/"
 
 // TestStorageMigration: kube-controller-manager's storage version migrator rewrites every stored At into the
-// storage version (v1beta1, protobuf) while writers create and update Ats and informers watch them, all
+// storage version (v1 from cnat 1.2, protobuf) while writers create and update Ats and informers watch them, all
 // through kube-apiserver's aggregator. The Ats of the test's namespace are first rewritten behind the server
 // in etcd as the book stored them (v1alpha1, JSON): a migration rewrites only what the server would now
 // encode differently (an unchanged encoding is no write, docs/versions.md), which is what every stored At is
@@ -109,7 +110,7 @@ func TestStorageMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	storage := v1beta1.SchemeGroupVersion.String()
+	storage := cnatv1.SchemeGroupVersion.String()
 	var notStorage, notRewritten []string
 	rewrittenDuring, byMigrator := 0, 0
 	for _, k := range keys {

@@ -52,7 +52,7 @@ func TestRefusesStoredVersionItDoesNotServe(t *testing.T) {
 		t.Fatal("the server started with an At stored in a version it does not serve")
 	}
 	t.Logf("refusal: %v", err)
-	for _, want := range []string{"1 stored as " + foreignVersion, foreignKey, "it serves v1beta1, v1alpha1", "Run a release that serves " + foreignVersion} {
+	for _, want := range []string{"1 stored as " + foreignVersion, foreignKey, "it serves v1, v1beta1, v1alpha1", "Run a release that serves " + foreignVersion} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("refusal does not say %q:\n%v", want, err)
 		}

@@ -19,6 +19,12 @@ import (
 // as etcd writes them.
 var errorLine = regexp.MustCompile(`^E\d{4} |"level":"(error|dpanic|panic|fatal)"`)
 
+// etcdFirstStartRace is the one error line a brand-new embedded etcd may log on its own, at its start: its
+// storage version monitor, woken by the cluster version being set, runs before the first commit has written
+// the term ("cannot detect storage schema version: missing term information", go.etcd.io/etcd/server
+// etcdserver/version/monitor.go); it tries again at its next interval and nothing is lost.
+var etcdFirstStartRace = regexp.MustCompile(`"msg":"failed to update storage version".*missing term information`)
+
 // TestCleanStop: Ctrl-C (SIGINT) stops a standalone server with its embedded etcd cleanly: exit code 0 and
 // not one line logged at error level.
 func TestCleanStop(t *testing.T) {
@@ -45,7 +51,7 @@ func TestCleanStop(t *testing.T) {
 	scanner := bufio.NewScanner(strings.NewReader(stderr))
 	scanner.Buffer(nil, 1<<20)
 	for scanner.Scan() {
-		if errorLine.MatchString(scanner.Text()) {
+		if errorLine.MatchString(scanner.Text()) && !etcdFirstStartRace.MatchString(scanner.Text()) {
 			t.Errorf("logged at error level on a clean stop: %s", scanner.Text())
 		}
 	}

@@ -185,7 +185,7 @@ func init() { install.Install(scheme) }
 
 // BookStorage encodes Ats as the book's cnat stored them: v1alpha1, in JSON (a CustomResourceDefinition's
 // storage). cnat reads them (every version of its scheme, either encoding) and writes them back in its
-// storage version, v1beta1, in protobuf.
+// storage version, in protobuf.
 func BookStorage() runtime.Encoder {
 	return codecs.LegacyCodec(v1alpha1.SchemeGroupVersion)
 }
