@@ -18,7 +18,11 @@ import (
 
 // BinaryVersion is cnat's own version, MAJOR.MINOR: the API's prerelease lifecycle (docs/versions.md) and
 // --emulated-version cnat=… count in it. A build that is not a release reports vMAJOR.MINOR.0-dev+<commit>.
-const BinaryVersion = "1.2"
+//
+// A variable only so that a test build can be stamped as the next release (-ldflags "-X
+// github.com/programming-kubernetes/cnat/pkg/version.BinaryVersion=1.3") to see what the versions' tags
+// already say it will serve (test/integration/versions); releases are built with it as it is.
+var BinaryVersion = "1.2"
 
 // OldestEmulatedVersion is the oldest release this binary can emulate: the first release of cnat, so that an
 // installation of any release can be upgraded to this binary one emulated release at a time.

@@ -14,7 +14,7 @@ import (
 const commit = "0123456789abcdef0123456789abcdef01234567"
 
 // dev is the version of a build that is not a release, from BinaryVersion.
-const dev = "v" + BinaryVersion + ".0-dev"
+var dev = "v" + BinaryVersion + ".0-dev"
 
 func buildInfo(mainVersion string, settings ...string) *debug.BuildInfo {
 	bi := &debug.BuildInfo{Main: debug.Module{Path: "github.com/programming-kubernetes/cnat", Version: mainVersion}}

@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// TestDiscovery: both APIServices are Available and discovery through kube-apiserver lists ats in both
-// versions, v1beta1 preferred.
+// TestDiscovery: the three APIServices are Available and discovery through kube-apiserver lists ats in the
+// three versions, v1 preferred.
 func TestDiscovery(t *testing.T) {
-	for _, version := range []string{"v1beta1", "v1alpha1"} {
+	for _, version := range []string{"v1", "v1beta1", "v1alpha1"} {
 		status := kubectl(t, "", "get", "apiservice", version+"."+group,
 			"-o", `jsonpath={.status.conditions[?(@.type=="Available")].status}`)
 		if status != "True" {
@@ -24,10 +24,10 @@ func TestDiscovery(t *testing.T) {
 	if err := json.Unmarshal([]byte(kubectl(t, "", "get", "--raw", "/apis/"+group)), &apiGroup); err != nil {
 		t.Fatal(err)
 	}
-	if apiGroup.PreferredVersion.Version != "v1beta1" || len(apiGroup.Versions) != 2 {
-		t.Errorf("group discovery: %+v, want v1beta1 preferred of two versions", apiGroup)
+	if apiGroup.PreferredVersion.Version != "v1" || len(apiGroup.Versions) != 3 {
+		t.Errorf("group discovery: %+v, want v1 preferred of three versions", apiGroup)
 	}
-	for _, version := range []string{"v1beta1", "v1alpha1"} {
+	for _, version := range []string{"v1", "v1beta1", "v1alpha1"} {
 		var resources struct {
 			Resources []struct {
 				Name       string   `json:"name"`
@@ -50,7 +50,7 @@ func TestDiscovery(t *testing.T) {
 
 	out := kubectl(t, "", "api-resources", "--api-group", group, "--no-headers")
 	fields := strings.Fields(out)
-	if len(fields) < 4 || fields[0] != "ats" || fields[1] != group+"/v1beta1" || fields[2] != "true" || fields[3] != "At" {
+	if len(fields) < 4 || fields[0] != "ats" || fields[1] != group+"/v1" || fields[2] != "true" || fields[3] != "At" {
 		t.Errorf("kubectl api-resources: %q", out)
 	}
 }

@@ -24,7 +24,7 @@ import (
 
 // cnatVersion is the version of the cnat component: the API's prerelease-lifecycle tags and
 // --emulated-version count in it (docs/versions.md).
-const cnatVersion = cnatversion.BinaryVersion
+var cnatVersion = cnatversion.BinaryVersion
 
 // NewCommand returns the cnat-apiserver command. It registers the cnat and kube components with the
 // options' ComponentGlobalsRegistry unless they are there already (a test may run several servers).

@@ -18,7 +18,13 @@ var (
 	current string
 	// previous is the cnat-apiserver of the previous release, built from its commit.
 	previous string
+	// next is the current code built as the next release, 1.3, to check what the versions' tags say it
+	// serves (v1alpha1 is removed at 1.3).
+	next string
 )
+
+// nextRelease is the release next is stamped as.
+const nextRelease = "1.3"
 
 // previousRelease is the release the current binary upgrades from and can be rolled back to.
 const previousRelease = "1.0"
@@ -39,6 +45,13 @@ func run(m *testing.M) int {
 		return 1
 	}
 	current = filepath.Join(dir, "cnat-apiserver")
+	nextDir := filepath.Join(dir, "next")
+	if err := gobuild.BuildWith(nextDir, "-X github.com/programming-kubernetes/cnat/pkg/version.BinaryVersion="+nextRelease,
+		"./cmd/cnat-apiserver"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	next = filepath.Join(nextDir, "cnat-apiserver")
 	root, err := gobuild.ModuleRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -12,6 +12,11 @@ import (
 // make build stamps them. (A plain go build stamps the commit itself only in a git clone whose VCS stamping
 // is on.)
 func Build(dir string, packages ...string) error {
+	return BuildWith(dir, "", packages...)
+}
+
+// BuildWith is Build with more -ldflags (e.g. "-X <package>.<variable>=<value>").
+func BuildWith(dir, extraLdflags string, packages ...string) error {
 	root, err := ModuleRoot()
 	if err != nil {
 		return err
@@ -22,7 +27,7 @@ func Build(dir string, packages ...string) error {
 	if err != nil {
 		return fmt.Errorf("hack/version-ldflags.sh: %w", err)
 	}
-	args := append([]string{"build", "-ldflags", strings.TrimSpace(string(flags)), "-o", dir + "/"}, packages...)
+	args := append([]string{"build", "-ldflags", strings.TrimSpace(string(flags) + " " + extraLdflags), "-o", dir + "/"}, packages...)
 	build := exec.Command("go", args...)
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
