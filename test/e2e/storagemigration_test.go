@@ -17,8 +17,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
 	cnatv1 "github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1"
+	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
 	"github.com/programming-kubernetes/cnat/test/internal/ledger"
