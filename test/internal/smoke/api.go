@@ -11,7 +11,7 @@ import (
 )
 
 func apiServicesAvailable(t *testing.T, k Kubectl) {
-	for _, version := range []string{alpha, beta} {
+	for _, version := range []string{alpha, beta, stable} {
 		name := version + "." + group
 		status := k.Run(t, "", "get", "apiservice", name, "-o", `jsonpath={.status.conditions[?(@.type=="Available")].status}`)
 		if status != "True" {
@@ -25,7 +25,7 @@ func discovery(t *testing.T, k Kubectl) {
 	if !strings.Contains(names, "ats."+group) {
 		t.Errorf("kubectl api-resources --api-group %s: %q", group, names)
 	}
-	for _, version := range []string{alpha, beta} {
+	for _, version := range []string{alpha, beta, stable} {
 		var list struct {
 			GroupVersion string
 			Resources    []struct{ Name, Kind string }
@@ -94,10 +94,10 @@ func api(t *testing.T, k Kubectl, version string) {
 	events.expect(t, "ADDED smoke", "MODIFIED smoke", "DELETED smoke")
 }
 
-// status writes the status subresource where the version has a field of its own to write (v1beta1's
-// conditions), and reads it in either version.
+// status writes the status subresource where the version has a field of its own to write (the conditions
+// of v1 and v1beta1), and reads it in every version.
 func status(t *testing.T, k Kubectl, ns, res, version string) {
-	if version == beta {
+	if version != alpha {
 		condition := `{"status":{"conditions":[{"type":"Smoke","status":"True","reason":"Smoke","message":"written by the smoke",` +
 			`"lastTransitionTime":"2026-01-01T00:00:00Z"}]}}`
 		got := k.Run(t, "", "patch", res, "smoke", "-n", ns, "--subresource", "status", "--type", "merge", "-p", condition,

@@ -14,8 +14,9 @@ import (
 const (
 	group = "cnat.programming-kubernetes.info"
 	// Versions are the At API's versions the smoke uses, each in its own requests.
-	alpha = "v1alpha1"
-	beta  = "v1beta1"
+	alpha  = "v1alpha1"
+	beta   = "v1beta1"
+	stable = "v1"
 )
 
 // resource is ats in one version, fully qualified as kubectl takes it.
@@ -47,7 +48,7 @@ func Run(t *testing.T, c Cluster) {
 func RunKubectl(t *testing.T, c Cluster) {
 	t.Run("APIServicesAvailable", func(t *testing.T) { apiServicesAvailable(t, c.Kubectl) })
 	t.Run("Discovery", func(t *testing.T) { discovery(t, c.Kubectl) })
-	for _, version := range []string{alpha, beta} {
+	for _, version := range []string{alpha, beta, stable} {
 		t.Run("API/"+version, func(t *testing.T) { api(t, c.Kubectl, version) })
 	}
 	t.Run("VersionAndAuth", func(t *testing.T) { versionAndAuth(t, c) })
@@ -69,7 +70,7 @@ func namespace(t *testing.T, k Kubectl) string {
 // at is an At in the given version, due at schedule (RFC 3339), with the given labels (YAML flow mapping).
 func at(version, name, schedule, labels string) string {
 	command := `"echo smoke"`
-	if version == beta {
+	if version != alpha {
 		command = `["sh", "-c", "echo smoke"]`
 	}
 	return fmt.Sprintf(`apiVersion: %s/%s
