@@ -12,6 +12,7 @@ func TestNode(t *testing.T) {
 		{"Install", testInstall},
 		{"AtRunsARealContainer", testAtRunsARealContainer},
 		{"RollingRestartUnderLoad", testRollingRestartUnderLoad},
+		{"AggregatorCutOffFromOneReplica", testAggregatorCutOffFromOneReplica},
 		{"Readme", testReadme},
 		{"EvictionRespectsPDB", testEvictionRespectsPDB},
 		{"EtcdPodDeleted", testEtcdPodDeleted},
