@@ -1,12 +1,13 @@
 // Package node installs cnat the way a user does — `kubectl apply -k` of artifacts/deploy, images and all —
 // into a cluster with a real node (containerd, runc, the CNI bridge, kubelet, kube-proxy, CoreDNS; hack/lib/
-// node.sh) and uses it: Ats run real containers, cnat-apiserver is restarted and evicted, etcd members lose
-// their Pod or their volume, and the operations of docs/operations.md run as written.
+// node.sh) and uses it: Ats run real containers, cnat-apiserver is restarted, cut off the network and evicted,
+// etcd members lose their Pod or their volume, and the operations of docs/operations.md run as written.
 //
 // It needs root. TestNode runs its parts in order on one installation, uninstalling last. `make test` runs
-// the short form (install, an At run by a real container, a rolling restart under load); `make test-node`
-// runs every part, with longer load phases. When the control plane stops, the machine must be as before it
-// started: TestMain compares (machine_test.go).
+// the short form (install, an At run by a real container, a rolling restart under load, one cnat-apiserver
+// replica cut off the network under load); `make test-node` runs every part, with longer load phases and
+// faults, and `make reliability` the cut in its long form. When the control plane stops, the machine must be
+// as before it started: TestMain compares (machine_test.go).
 package node
 
 import (
