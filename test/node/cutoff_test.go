@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -40,8 +39,8 @@ func testAggregatorCutOffFromOneReplica(t *testing.T) {
 	core := coreClient(t)
 	probe := readinessProbe(t, core)
 	bound := cutBound(probe)
-	// Short: 20 s, within the liveness probe's three failures (period 10 s, timeout 5 s: 25 s at the
-	// earliest). Long: three cuts of 45 s, long enough for the kubelet to restart the container meanwhile.
+	// Short: one cut of 20 s. Long: three of 45 s, one replica, the other, the first again; within the
+	// liveness probe's six failures (period 10 s, timeout 5 s: 55 s at the earliest), so no restart.
 	cycles, cut := 1, 20*time.Second
 	if *longForm {
 		cycles, cut = 3, 45*time.Second
@@ -109,9 +108,11 @@ type cutFigures struct {
 	// stall is how long a request waiting across the heal must have taken to count as stalled: the readiness
 	// probe's timeout (one sent a moment before the heal is no stalled one).
 	stall time.Duration
+	// restarted: the kubelet restarted its container meanwhile (the liveness probe failed too).
+	restarted bool
 	// Requests (each attempt of client-go) sent from the cut on: those that failed (an error or a 5xx) and
-	// those that stalled; the longest of those; when the last affected one was sent (after it, every request went to
-	// the other replica); and the affected ones sent after the bound, which must be none.
+	// those that stalled; the longest of those; when the last affected one was sent (after it, every request
+	// went to the other replica); and the affected ones sent after the bound, which must be none.
 	sent, failed, stalled   int
 	longest, lastAffected   time.Duration
 	failedLate, stalledLate []string
@@ -158,8 +159,8 @@ func (f *cutFigures) requests(attempts []attempt, bound time.Duration) {
 		if since := a.start.Sub(f.cutAt); since > f.lastAffected {
 			f.lastAffected = since
 		}
-		// Sent after the replica had to be out of the Service, and before the heal.
-		if a.start.After(f.cutAt.Add(bound)) && a.start.Before(f.healAt) {
+		// Sent after the replica had to be out of the Service: before the heal, or after it.
+		if a.start.After(f.cutAt.Add(bound)) {
 			if failed {
 				f.failedLate = append(f.failedLate, a.String())
 			} else {
@@ -185,7 +186,7 @@ func cutBound(p *corev1.Probe) time.Duration {
 func cutOff(t *testing.T, core kubernetes.Interface, victim, survivor corev1.Pod, cut, bound time.Duration) cutFigures {
 	t.Helper()
 	ip := victim.Status.PodIP
-	veth := hostVeth(t, ip)
+	veth := hostVeth(t, victim.Name)
 	probe := readinessProbe(t, core)
 	f := cutFigures{pod: victim.Name, ip: ip, veth: veth, stall: time.Duration(probe.TimeoutSeconds) * time.Second}
 	watch := watchReplica(core, victim.Name, ip)
@@ -193,14 +194,14 @@ func cutOff(t *testing.T, core kubernetes.Interface, victim, survivor corev1.Pod
 
 	f.conns = nodeConnections(t, ip)
 	t.Logf("at the cut: %d connections to %s, %d to %s", f.conns, victim.Name, nodeConnections(t, survivor.Status.PodIP), survivor.Name)
-	f.cutAt = time.Now()
-	setLink(t, veth, "down")
 	healed := false
 	t.Cleanup(func() {
 		if !healed {
 			_ = exec.Command("ip", "link", "set", veth, "up").Run()
 		}
 	})
+	f.cutAt = time.Now()
+	setLink(t, veth, "down")
 	time.Sleep(cut)
 	f.healAt = time.Now()
 	setLink(t, veth, "up")
@@ -219,7 +220,13 @@ func cutOff(t *testing.T, core kubernetes.Interface, victim, survivor corev1.Pod
 		t.Errorf("%s left kube-proxy's rules %s after the cut, want within %s (its readinessProbe)", victim.Name, sec(f.rulesOut), bound)
 	}
 	if now := apiserverPod(t, core, victim.Name); podRestarts(now) != podRestarts(victim) {
-		t.Logf("%s: its container was restarted during the cut (the liveness probe)", victim.Name)
+		f.restarted = true
+		// The liveness probe's failureThreshold-th failure ends that long after the cut at the earliest.
+		live := now.Spec.Containers[0].LivenessProbe
+		period, timeout := time.Duration(live.PeriodSeconds)*time.Second, time.Duration(live.TimeoutSeconds)*time.Second
+		if earliest := time.Duration(live.FailureThreshold-1)*max(period, timeout) + timeout; cut < earliest {
+			t.Errorf("%s: its container was restarted during a cut of %s, shorter than its liveness probe allows (%s)", victim.Name, cut, earliest)
+		}
 	}
 	servesDirectly(t, ip)
 	servesDirectly(t, survivor.Status.PodIP)
@@ -324,31 +331,21 @@ func (w *replicaWatch) first(from, until time.Time, want bool) (ready, endpoint,
 
 // ---------------------------------------------------------------- the node's links
 
-// hostVeth is the host side of the veth of the Pod with address ip: the peer, on the bridge cnat0, of eth0
-// in the Pod's network namespace (one of the CNI plugins', cni-*). Nothing but a link of the node's bridge
-// is ever cut.
-func hostVeth(t *testing.T, ip string) string {
+// hostVeth is the host side of the veth of a cnat-system Pod, found by the commands of docs/operations.md
+// (those before the cut): the peer, on the bridge cnat0, of eth0 in the Pod's network namespace (one of the
+// CNI plugins', cni-*). Nothing but a link of the node's bridge is ever cut.
+func hostVeth(t *testing.T, pod string) string {
 	t.Helper()
-	ns := podNetns(t, ip)
-	link, err := exec.Command("ip", "-n", ns, "-o", "link", "show", "dev", "eth0").Output()
-	if err != nil {
-		t.Fatal(err)
+	block := strings.ReplaceAll(docBlock(t, "docs/operations.md", "How the test cuts"), "<pod>", pod)
+	find, _, ok := strings.Cut(block, "ip link set")
+	if !ok {
+		t.Fatalf("docs/operations.md: no ip link set after finding the veth:\n%s", block)
 	}
-	peer := regexp.MustCompile(`eth0@if(\d+):`).FindStringSubmatch(string(link))
-	if peer == nil {
-		t.Fatalf("eth0 of %s names no peer: %s", ns, link)
+	veth := strings.TrimSpace(runDoc(t, t.TempDir(), find+`echo "$veth"`))
+	if out, err := exec.Command("ip", "-o", "link", "show", "dev", veth).Output(); err != nil || !strings.Contains(string(out), " master cnat0 ") {
+		t.Fatalf("the docs' commands found %q for %s, not a link of the bridge cnat0: %v %s", veth, pod, err, out)
 	}
-	host, err := exec.Command("ip", "-o", "link", "show", "master", "cnat0").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.Lines(string(host)) {
-		if f := strings.Fields(line); len(f) > 1 && f[0] == peer[1]+":" {
-			return strings.Split(strings.TrimSuffix(f[1], ":"), "@")[0]
-		}
-	}
-	t.Fatalf("no link %s on the bridge cnat0 for %s:\n%s", peer[1], ip, host)
-	return ""
+	return veth
 }
 
 // podNetns is the network namespace (one of the CNI plugins', cni-*) whose eth0 has address ip.
@@ -569,10 +566,10 @@ func printCutTable(w *strings.Builder) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "replica cut off\tconns\tcut s\tnot ready s\tendpoint out s\trules out s\tsent\tfailed\tstalled\tlongest s\tlast affected sent s\tready again s\t")
+	fmt.Fprintln(tw, "replica cut off\tconns\tcut s\tnot ready s\tendpoint out s\trules out s\tsent\tfailed\tstalled\tlongest s\tlast affected sent s\trestarted\tready again s\t")
 	for _, f := range cutRows {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t\n", f.pod, f.conns, f.healAt.Sub(f.cutAt).Seconds(), num(f.unready),
-			num(f.endpointOut), num(f.rulesOut), f.sent, f.failed, f.stalled, num(f.longest), num(f.lastAffected), num(f.ready))
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%t\t%s\t\n", f.pod, f.conns, f.healAt.Sub(f.cutAt).Seconds(), num(f.unready),
+			num(f.endpointOut), num(f.rulesOut), f.sent, f.failed, f.stalled, num(f.longest), num(f.lastAffected), f.restarted, num(f.ready))
 	}
 	_ = tw.Flush()
 }
