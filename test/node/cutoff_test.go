@@ -31,10 +31,12 @@ import (
 // test measures: which requests stall or fail and for how long, when the kubelet's readiness probe takes the
 // Pod out of the EndpointSlice and kube-proxy's rules, and when every request goes to the other replica.
 //
-// It asserts: nothing acknowledged is lost and every informer ends with every acknowledged write; every
-// request that failed or stalled was sent before the cut replica could have left the Service (the bound
-// follows from its readinessProbe, cutBound); once it has left, no request fails or stalls; after the heal
-// the Pod is Ready again, back in kube-proxy's rules, and serves.
+// It asserts: nothing acknowledged is lost and every informer ends with every acknowledged write; the Pod
+// leaves the EndpointSlice and kube-proxy's rules within the bound of its readinessProbe (cutBound); every
+// request that failed or stalled was sent before that bound, and none after it, the heal included; a cut
+// shorter than the liveness probe allows restarts nothing; after the heal the Pod is Ready again, back in
+// kube-proxy's rules, and serves. The figures are in docs/operations.md ("The aggregator cut off from one
+// replica").
 func testAggregatorCutOffFromOneReplica(t *testing.T) {
 	core := coreClient(t)
 	probe := readinessProbe(t, core)
@@ -61,7 +63,7 @@ func testAggregatorCutOffFromOneReplica(t *testing.T) {
 	for i := range cycles {
 		pods := apiserverPods(t, core)
 		victim, survivor := pods[i%2], pods[(i+1)%2]
-		figures = append(figures, cutOff(t, core, victim, survivor, cut, bound))
+		figures = append(figures, cutOff(t, core, victim, survivor, cut, probe))
 		time.Sleep(phase(5*time.Second, 20*time.Second))
 	}
 	row := run.Finish(fmt.Sprintf("aggregator cut off from 1 of 2 replicas %s", cut), "")
@@ -176,18 +178,24 @@ func (f *cutFigures) requests(attempts []attempt, bound time.Duration) {
 // end); then the Pod's status is written, the EndpointSlice controller updates the slice and kube-proxy
 // rewrites its rules, at most its minSyncPeriod (1 s) after the change, allowed 2 s in all.
 func cutBound(p *corev1.Probe) time.Duration {
+	return time.Duration(p.PeriodSeconds)*time.Second + probeFails(p) + 2*time.Second
+}
+
+// probeFails is how long a probe takes to fail failureThreshold times in a row from the start of the first
+// failure, each failure a timeout.
+func probeFails(p *corev1.Probe) time.Duration {
 	period := time.Duration(p.PeriodSeconds) * time.Second
 	timeout := time.Duration(p.TimeoutSeconds) * time.Second
-	return period + time.Duration(p.FailureThreshold-1)*max(period, timeout) + timeout + 2*time.Second
+	return time.Duration(p.FailureThreshold-1)*max(period, timeout) + timeout
 }
 
 // cutOff cuts one replica off for a while, watches the Pod, the EndpointSlice and kube-proxy's rules, heals
 // it, and waits for it to serve again.
-func cutOff(t *testing.T, core kubernetes.Interface, victim, survivor corev1.Pod, cut, bound time.Duration) cutFigures {
+func cutOff(t *testing.T, core kubernetes.Interface, victim, survivor corev1.Pod, cut time.Duration, probe *corev1.Probe) cutFigures {
 	t.Helper()
 	ip := victim.Status.PodIP
 	veth := hostVeth(t, victim.Name)
-	probe := readinessProbe(t, core)
+	bound := cutBound(probe)
 	f := cutFigures{pod: victim.Name, ip: ip, veth: veth, stall: time.Duration(probe.TimeoutSeconds) * time.Second}
 	watch := watchReplica(core, victim.Name, ip)
 	defer watch.stop()
@@ -221,10 +229,8 @@ func cutOff(t *testing.T, core kubernetes.Interface, victim, survivor corev1.Pod
 	}
 	if now := apiserverPod(t, core, victim.Name); podRestarts(now) != podRestarts(victim) {
 		f.restarted = true
-		// The liveness probe's failureThreshold-th failure ends that long after the cut at the earliest.
-		live := now.Spec.Containers[0].LivenessProbe
-		period, timeout := time.Duration(live.PeriodSeconds)*time.Second, time.Duration(live.TimeoutSeconds)*time.Second
-		if earliest := time.Duration(live.FailureThreshold-1)*max(period, timeout) + timeout; cut < earliest {
+		// The liveness probe's last failure ends that long after the cut at the earliest.
+		if earliest := probeFails(now.Spec.Containers[0].LivenessProbe); cut < earliest {
 			t.Errorf("%s: its container was restarted during a cut of %s, shorter than its liveness probe allows (%s)", victim.Name, cut, earliest)
 		}
 	}
