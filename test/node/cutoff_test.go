@@ -68,8 +68,8 @@ func testAggregatorCutOffFromOneReplica(t *testing.T) {
 	}
 	row := run.Finish(fmt.Sprintf("aggregator cut off from 1 of 2 replicas %s", cut), "")
 	t.Log(row)
-	// Every request has been answered now: each cut's figures are those of the requests sent from it to the
-	// next cut.
+	// Every request has been answered now: each cut's figures are those of the requests in flight at it and
+	// sent from it to the next cut.
 	for i := range figures {
 		until := time.Now()
 		if i+1 < len(figures) {
@@ -112,7 +112,7 @@ type cutFigures struct {
 	stall time.Duration
 	// restarted: the kubelet restarted its container meanwhile (the liveness probe failed too).
 	restarted bool
-	// Requests (each attempt of client-go) sent from the cut on: those that failed (an error or a 5xx) and
+	// Requests (each attempt of client-go) in flight at the cut or sent from it on: those that failed (an error or a 5xx) and
 	// those that stalled; the longest of those; when the last affected one was sent (after it, every request
 	// went to the other replica); and the affected ones sent after the bound, which must be none.
 	sent, failed, stalled   int
@@ -122,7 +122,7 @@ type cutFigures struct {
 
 func (f cutFigures) String() string {
 	return fmt.Sprintf("cut of %s (%s, %s, %d connections from the node) for %s: not Ready after %s, out of the EndpointSlice after %s, out of kube-proxy's rules after %s; "+
-		"%d requests sent from the cut, %d failed, %d stalled over %s, the longest %s, the last affected one sent %s after the cut; "+
+		"%d requests in flight at the cut or sent after, %d failed, %d stalled over %s, the longest %s, the last affected one sent %s after the cut; "+
 		"after the heal: Ready %s, in the EndpointSlice %s, in kube-proxy's rules %s later",
 		f.pod, f.ip, f.veth, f.conns, f.healAt.Sub(f.cutAt).Round(time.Second), sec(f.unready), sec(f.endpointOut), sec(f.rulesOut),
 		f.sent, f.failed, f.stalled, f.stall, sec(f.longest), sec(f.lastAffected), sec(f.ready), sec(f.endpointIn), sec(f.rulesIn))
@@ -135,7 +135,7 @@ func sec(d time.Duration) string {
 	return fmt.Sprintf("%.1fs", d.Seconds())
 }
 
-// requests fills the request figures from the attempts sent since the cut.
+// requests fills the request figures from the attempts in flight at the cut or sent since.
 func (f *cutFigures) requests(attempts []attempt, bound time.Duration) {
 	for _, a := range attempts {
 		if a.watch {
@@ -533,13 +533,14 @@ func (r *requestTrace) wrap(rt http.RoundTripper) http.RoundTripper {
 	})
 }
 
-// between returns the attempts sent from one time until another.
+// between returns the attempts sent until a time and answered after another: those in flight at from, and
+// those sent from it until until.
 func (r *requestTrace) between(from, until time.Time) []attempt {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []attempt
 	for _, a := range r.attempts {
-		if !a.start.Before(from) && a.start.Before(until) {
+		if a.end.After(from) && a.start.Before(until) {
 			out = append(out, a)
 		}
 	}
