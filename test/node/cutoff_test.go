@@ -20,7 +20,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/programming-kubernetes/cnat/test/internal/ledger"
 	"github.com/programming-kubernetes/cnat/test/internal/smoke"
 )
 
@@ -57,8 +56,7 @@ func testAggregatorCutOffFromOneReplica(t *testing.T) {
 	// replica cut off is what this part must see (all four on the other one: 1 run in 16).
 	shape := nodeLoad
 	shape.Informers = 4
-	run := ledger.StartRun(t, c, ns, shape)
-	time.Sleep(phase(5*time.Second, 20*time.Second))
+	run := startLoad(t, c, ns, shape)
 	var figures []cutFigures
 	for i := range cycles {
 		pods := apiserverPods(t, core)

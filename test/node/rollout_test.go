@@ -31,13 +31,13 @@ func underLoad(t *testing.T, ns string) (versioned.Interface, *ledger.Run) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, startLoad(t, c, ns)
+	return c, startLoad(t, c, ns, nodeLoad)
 }
 
-// startLoad starts the node's load with a clientset and lets it run for a moment before the fault.
-func startLoad(t *testing.T, c versioned.Interface, ns string) *ledger.Run {
+// startLoad starts a load of a shape with a clientset and lets it run for a moment before the fault.
+func startLoad(t *testing.T, c versioned.Interface, ns string, shape ledger.Shape) *ledger.Run {
 	t.Helper()
-	run := ledger.StartRun(t, c, ns, nodeLoad)
+	run := ledger.StartRun(t, c, ns, shape)
 	time.Sleep(phase(5*time.Second, 20*time.Second))
 	return run
 }
