@@ -66,8 +66,8 @@ func testAggregatorCutOffFromOneReplica(t *testing.T) {
 	}
 	row := run.Finish(fmt.Sprintf("aggregator cut off from 1 of 2 replicas %s", cut), "")
 	t.Log(row)
-	// Every request has been answered now: each cut's figures are those of the requests in flight at it and
-	// sent from it to the next cut.
+	// Every request has been answered now: each cut's figures are those of the requests in flight at it or
+	// sent after it, answered before the next cut.
 	for i := range figures {
 		until := time.Now()
 		if i+1 < len(figures) {
@@ -531,14 +531,14 @@ func (r *requestTrace) wrap(rt http.RoundTripper) http.RoundTripper {
 	})
 }
 
-// between returns the attempts sent until a time and answered after another: those in flight at from, and
-// those sent from it until until.
+// between returns the attempts in flight at from or sent after it, and answered by until: those still in
+// flight then belong to what comes at until (the next cut).
 func (r *requestTrace) between(from, until time.Time) []attempt {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []attempt
 	for _, a := range r.attempts {
-		if a.end.After(from) && a.start.Before(until) {
+		if a.end.After(from) && !a.end.After(until) {
 			out = append(out, a)
 		}
 	}
