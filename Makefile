@@ -20,10 +20,14 @@ SKEW_KUBECTLS := kubectl-1.38
 # The real node's tests (test/node) need root: containerd, kubelet, network links, iptables. Run through sudo
 # when make is not root.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo -n env PATH="$(PATH)" HOME="$(HOME)")
-# The short form of TestNode: install from artifacts/deploy, an At in a real container, a rolling restart.
-NODE_SHORT := TestNode/^(Install|AtRunsARealContainer|RollingRestartUnderLoad)$$
+# The short form of TestNode: install from artifacts/deploy, an At in a real container, a rolling restart, the
+# aggregator cut off from one of the two replicas.
+NODE_SHORT := TestNode/^(Install|AtRunsARealContainer|RollingRestartUnderLoad|AggregatorCutOffFromOneReplica)$$
+# The real node's part of make reliability: the aggregator cut off from one replica, long form (TestMain installs
+# cnat; Install checks the installation before it).
+NODE_RELIABILITY := TestNode/^(Install|AggregatorCutOffFromOneReplica)$$
 
-test: control-plane control-plane-skew control-plane-node images ## everything (the images first: test/images checks them): unit, integration (real server, embedded etcd), e2e (real control plane, real kubectl), the version-skew smoke (Kubernetes 1.34–1.36), the short form of the real node's tests (artifacts/deploy installed, an At run in a container, a rolling restart), then the short form of the reliability scenarios (faults with real processes)
+test: control-plane control-plane-skew control-plane-node images ## everything (the images first: test/images checks them): unit, integration (real server, embedded etcd), e2e (real control plane, real kubectl), the version-skew smoke (Kubernetes 1.34–1.36), the short form of the real node's tests (artifacts/deploy installed, an At run in a container, a rolling restart, one replica cut off the network), then the short form of the reliability scenarios (faults with real processes)
 	@# The port-sharing tests (unit and reliability) need the kernel to hand a closing listener's queued
 	@# connections to the other replica (docs/operations.md); root can turn it on.
 	@if [ "$$(id -u)" = 0 ] && [ "$$(cat /proc/sys/net/ipv4/tcp_migrate_req 2>/dev/null)" != 1 ]; then \
@@ -46,7 +50,7 @@ test-e2e: control-plane control-plane-skew ## the control plane built once (minu
 test-skew: control-plane control-plane-skew ## the smoke behind each older supported Kubernetes minor, a control plane of its own each
 	$(GO) test -count=1 -timeout 30m -v ./test/skew/...
 
-test-node-short: control-plane control-plane-node images ## a real node (root), cnat installed on it with kubectl apply -k artifacts/deploy, an At run by a real container, a rolling restart under load (part of make test)
+test-node-short: control-plane control-plane-node images ## a real node (root), cnat installed on it with kubectl apply -k artifacts/deploy, an At run by a real container, a rolling restart under load, one replica cut off the network under load (part of make test)
 	$(SUDO) $(GO) test -count=1 -timeout 20m -v -run '$(NODE_SHORT)' ./test/node/
 
 test-node: control-plane control-plane-node images ## every real-node test: also the README, eviction against the PDB, etcd members losing their Pod or volume, the docs' etcd operations (exec, snapshot, restore), uninstall
@@ -55,8 +59,9 @@ test-node: control-plane control-plane-node images ## every real-node test: also
 test-reliability: control-plane ## replicas and etcd members killed and restarted under load, the etcd leader and cnat-apiserver cut off from etcd (network namespaces, root), the controller's leader cut off (network namespaces, root) or killed, short form (part of make test)
 	$(GO) test -count=1 ./test/reliability/...
 
-reliability: control-plane ## the same scenarios, longer, with a table of figures (attempts, acknowledged, lost, failed, …)
+reliability: control-plane control-plane-node images ## the same scenarios, longer, with a table of figures (attempts, acknowledged, lost, failed, …); then, on a real node (root), the aggregator cut off from one of two replicas, longer, with its table
 	$(GO) test -count=1 -timeout 60m -v ./test/reliability/... -args -long
+	$(SUDO) $(GO) test -count=1 -timeout 30m -v -run '$(NODE_RELIABILITY)' ./test/node/ -args -long
 
 control-plane: ## etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok from source into _output/bin, once
 	hack/build-control-plane.sh

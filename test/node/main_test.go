@@ -1,12 +1,13 @@
 // Package node installs cnat the way a user does — `kubectl apply -k` of artifacts/deploy, images and all —
 // into a cluster with a real node (containerd, runc, the CNI bridge, kubelet, kube-proxy, CoreDNS; hack/lib/
-// node.sh) and uses it: Ats run real containers, cnat-apiserver is restarted and evicted, etcd members lose
-// their Pod or their volume, and the operations of docs/operations.md run as written.
+// node.sh) and uses it: Ats run real containers, cnat-apiserver is restarted, cut off the network and evicted,
+// etcd members lose their Pod or their volume, and the operations of docs/operations.md run as written.
 //
 // It needs root. TestNode runs its parts in order on one installation, uninstalling last. `make test` runs
-// the short form (install, an At run by a real container, a rolling restart under load); `make test-node`
-// runs every part, with longer load phases. When the control plane stops, the machine must be as before it
-// started: TestMain compares (machine_test.go).
+// the short form (install, an At run by a real container, a rolling restart under load, one cnat-apiserver
+// replica cut off the network under load); `make test-node` runs every part, with longer load phases and
+// faults, and `make reliability` the cut in its long form. When the control plane stops, the machine must be
+// as before it started: TestMain compares (machine_test.go).
 package node
 
 import (
@@ -16,9 +17,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/transport"
 
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
 	"github.com/programming-kubernetes/cnat/test/internal/ledger"
@@ -93,7 +97,41 @@ func runOnNode(m *testing.M) int {
 	if code != 0 {
 		dumpState()
 	}
+	printTables()
 	return code
+}
+
+var (
+	rowsMu sync.Mutex
+	rows   []ledger.Row
+)
+
+// reportRow adds a part's figures to the table printed at the end.
+func reportRow(row ledger.Row) {
+	rowsMu.Lock()
+	defer rowsMu.Unlock()
+	rows = append(rows, row)
+}
+
+// printTables prints the figures of the parts under load, in the reliability table's form, and those of the
+// cuts, and keeps them in the run dir.
+func printTables() {
+	rowsMu.Lock()
+	defer rowsMu.Unlock()
+	var table strings.Builder
+	if len(rows) > 0 {
+		ledger.PrintTable(&table, rows)
+	}
+	printCutTable(&table)
+	if table.Len() == 0 {
+		return
+	}
+	mode := "short form (make test)"
+	if *longForm {
+		mode = "long form (make test-node, make reliability)"
+	}
+	fmt.Printf("\nreal node, %s:\n%s", mode, table.String())
+	_ = os.WriteFile(filepath.Join(runDir, "table.txt"), []byte(table.String()), 0o644)
 }
 
 // install runs hack/install-local.sh: hack/deploy-certs.sh, then kubectl apply -k of its overlay with the
@@ -135,11 +173,26 @@ func dumpState() {
 }
 
 // client is a clientset of the At API for the cluster's admin, without client-side rate limits.
-func client() (versioned.Interface, error) {
+func client() (versioned.Interface, error) { return clientWith(nil) }
+
+// clientWith is client with the round tripper wrapped (nil: not wrapped).
+func clientWith(wrap transport.WrapperFunc) (versioned.Interface, error) {
+	config, err := adminConfig()
+	if err != nil {
+		return nil, err
+	}
+	if wrap != nil {
+		config.Wrap(wrap)
+	}
+	return versioned.NewForConfig(config)
+}
+
+// adminConfig is the client configuration of the cluster's admin, without client-side rate limits.
+func adminConfig() (*rest.Config, error) {
 	config, err := clientcmd.BuildConfigFromFlags("", kubectl.Kubeconfig)
 	if err != nil {
 		return nil, err
 	}
 	config.QPS, config.Burst = -1, 0
-	return versioned.NewForConfig(config)
+	return config, nil
 }

@@ -3,7 +3,7 @@ package node
 import "testing"
 
 // TestNode uses one installation of cnat on the real node, part after part in this order (each leaves it
-// installed and healthy for the next), and uninstalls it last. `make test` runs the first three.
+// installed and healthy for the next), and uninstalls it last. `make test` runs the first four.
 func TestNode(t *testing.T) {
 	for _, part := range []struct {
 		name string
@@ -12,6 +12,7 @@ func TestNode(t *testing.T) {
 		{"Install", testInstall},
 		{"AtRunsARealContainer", testAtRunsARealContainer},
 		{"RollingRestartUnderLoad", testRollingRestartUnderLoad},
+		{"AggregatorCutOffFromOneReplica", testAggregatorCutOffFromOneReplica},
 		{"Readme", testReadme},
 		{"EvictionRespectsPDB", testEvictionRespectsPDB},
 		{"EtcdPodDeleted", testEtcdPodDeleted},

@@ -31,9 +31,15 @@ func underLoad(t *testing.T, ns string) (versioned.Interface, *ledger.Run) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := ledger.StartRun(t, c, ns, nodeLoad)
+	return c, startLoad(t, c, ns, nodeLoad)
+}
+
+// startLoad starts a load of a shape with a clientset and lets it run for a moment before the fault.
+func startLoad(t *testing.T, c versioned.Interface, ns string, shape ledger.Shape) *ledger.Run {
+	t.Helper()
+	run := ledger.StartRun(t, c, ns, shape)
 	time.Sleep(phase(5*time.Second, 20*time.Second))
-	return c, run
+	return run
 }
 
 // testRollingRestartUnderLoad: kubectl rollout restart deployment/cnat-apiserver while writers, updaters
@@ -50,6 +56,7 @@ func testRollingRestartUnderLoad(t *testing.T) {
 	time.Sleep(phase(5*time.Second, 20*time.Second))
 	row := run.Finish("rollout restart of cnat-apiserver (2 replicas)", "")
 	t.Log(row)
+	reportRow(row)
 	if row.Failed > 0 {
 		t.Errorf("%d requests failed during the rolling restart", row.Failed)
 	}
