@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,8 +53,18 @@ func StartT(t testing.TB, dataDir string, flags ...string) *Server {
 }
 
 // Start runs cnat-apiserver standalone with its data in dataDir and extra flags, and waits until it is
-// ready. The caller stops it.
+// ready. The caller stops it. A port taken by another process between FreePort and the server's listen is
+// not the server's fault: it starts again on another one.
 func Start(dataDir string, flags ...string) (*Server, error) {
+	for attempt := 1; ; attempt++ {
+		s, err := start(dataDir, flags...)
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			return s, err
+		}
+	}
+}
+
+func start(dataDir string, flags ...string) (*Server, error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, err

@@ -48,8 +48,20 @@ func startOn(t *testing.T, dataDir, name, bin string, flags ...string) *server {
 	return s
 }
 
-// tryStartOn is startOn returning the error of a server that does not become ready, with its log.
+// tryStartOn is startOn returning the error of a server that does not become ready, with its log. A port
+// taken by another process between FreePort and the server's listen is not the server's fault: it starts
+// again on another one.
 func tryStartOn(t *testing.T, dataDir, name, bin string, flags ...string) (*server, error) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		s, err := tryStartOnce(t, dataDir, name, bin, flags...)
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			return s, err
+		}
+	}
+}
+
+func tryStartOnce(t *testing.T, dataDir, name, bin string, flags ...string) (*server, error) {
 	t.Helper()
 	port, err := framework.FreePort()
 	if err != nil {
