@@ -590,3 +590,41 @@ func (w *discoveryWatch) check(t *testing.T) {
 		}
 	}
 }
+
+// TestMixedVersionWrongOrder is the order docs/versions.md warns against, measured rather than asserted (it
+// runs with -long only): v1's APIService created while one replica still runs as 1.0 and the other as 1.1.
+// It logs how often the aggregator found the APIService of v1 available and unavailable, and what discovery
+// showed of v1.
+func TestMixedVersionWrongOrder(t *testing.T) {
+	if !*longForm {
+		t.Skip("an experiment: -long only")
+	}
+	d := newDeployment(t, 1)
+	d.waitReady(d.start("a-emulating-1.0", "--emulated-version", "cnat=1.0"))
+	d.waitReady(d.start("b-emulating-1.1", "--emulated-version", "cnat=1.1"))
+	d.register("v1beta1", "v1alpha1")
+	disc := watchDiscovery(t)
+	time.Sleep(5 * time.Second)
+	disc.mark("v1 APIService created")
+	apply := fmt.Sprintf("source hack/lib/control-plane.sh; source hack/lib/cnat.sh; export KUBECONFIG=%q; cnat_register %d v1 v1beta1 v1alpha1 || true",
+		env.vars["KUBECONFIG"], d.port)
+	if err := env.command("bash", "-c", apply).Run(); err != nil {
+		t.Log(err)
+	}
+	var last string
+	transitions := 0
+	for end := time.Now().Add(90 * time.Second); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
+		out, _ := env.kubectl("", "get", "apiservice", "v1."+atGroup, "-o",
+			`jsonpath={.status.conditions[?(@.type=="Available")].status} {.status.conditions[?(@.type=="Available")].reason}`)
+		if out != last {
+			transitions++
+			t.Logf("%s: APIService v1.%s Available: %s", time.Now().Format("15:04:05.000"), atGroup, out)
+			last = out
+		}
+	}
+	disc.stop()
+	disc.mu.Lock()
+	defer disc.mu.Unlock()
+	t.Logf("APIService v1: %d changes of Available in 90s; discovery: %d polls, %d vanishings, e.g. %v", transitions,
+		disc.polls, len(disc.vanished), disc.vanished[:min(5, len(disc.vanished))])
+}

@@ -32,92 +32,73 @@ type ats struct {
 	watch   func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error)
 }
 
+// typedAts is the generated client of the Ats of one version.
+type typedAts[T object, L runtime.Object] interface {
+	Create(ctx context.Context, at T, opts metav1.CreateOptions) (T, error)
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (T, error)
+	Update(ctx context.Context, at T, opts metav1.UpdateOptions) (T, error)
+	List(ctx context.Context, opts metav1.ListOptions) (L, error)
+	Watch(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error)
+}
+
+// atsOf adapts a generated client: newAt is the At a writer creates, items the Ats of a list.
+func atsOf[T object, L runtime.Object](version string, c typedAts[T, L], example T, newAt func(name string) T, items func(L) []object) ats {
+	return ats{version: version, example: example,
+		create: func(ctx context.Context, name string) error {
+			_, err := c.Create(ctx, newAt(name), metav1.CreateOptions{})
+			return err
+		},
+		get: func(ctx context.Context, name string) (object, error) { return c.Get(ctx, name, metav1.GetOptions{}) },
+		update: func(ctx context.Context, at object) error {
+			_, err := c.Update(ctx, at.(T), metav1.UpdateOptions{})
+			return err
+		},
+		list: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, []object, error) {
+			l, err := c.List(ctx, opts)
+			if err != nil {
+				return nil, nil, err
+			}
+			return l, items(l), nil
+		},
+		watch: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) { return c.Watch(ctx, opts) },
+	}
+}
+
+func itemsOf[A any, P interface {
+	*A
+	object
+}](items []A) []object {
+	out := make([]object, len(items))
+	for i := range items {
+		out[i] = P(&items[i])
+	}
+	return out
+}
+
 // atsIn is the At API of version ("" is v1beta1) in namespace.
 func atsIn(client versioned.Interface, namespace, version string) ats {
 	switch version {
 	case "", "v1beta1":
-		c := client.CnatV1beta1().Ats(namespace)
-		return ats{version: "v1beta1", example: &v1beta1.At{},
-			create: func(ctx context.Context, name string) error {
-				_, err := c.Create(ctx, NewAt(name), metav1.CreateOptions{})
-				return err
-			},
-			get: func(ctx context.Context, name string) (object, error) { return c.Get(ctx, name, metav1.GetOptions{}) },
-			update: func(ctx context.Context, at object) error {
-				_, err := c.Update(ctx, at.(*v1beta1.At), metav1.UpdateOptions{})
-				return err
-			},
-			list: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, []object, error) {
-				l, err := c.List(ctx, opts)
-				if err != nil {
-					return nil, nil, err
-				}
-				items := make([]object, len(l.Items))
-				for i := range l.Items {
-					items[i] = &l.Items[i]
-				}
-				return l, items, nil
-			},
-			watch: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) { return c.Watch(ctx, opts) },
-		}
+		return atsOf[*v1beta1.At]("v1beta1", client.CnatV1beta1().Ats(namespace), &v1beta1.At{}, NewAt,
+			func(l *v1beta1.AtList) []object { return itemsOf[v1beta1.At](l.Items) })
 	case "v1alpha1":
-		c := client.CnatV1alpha1().Ats(namespace)
-		return ats{version: version, example: &v1alpha1.At{},
-			create: func(ctx context.Context, name string) error {
-				at := &v1alpha1.At{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.AtSpec{
+		return atsOf[*v1alpha1.At](version, client.CnatV1alpha1().Ats(namespace), &v1alpha1.At{},
+			func(name string) *v1alpha1.At {
+				return &v1alpha1.At{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.AtSpec{
 					Schedule: time.Now().Add(24 * time.Hour).UTC().Truncate(time.Second).Format(time.RFC3339),
 					Command:  "echo " + name,
 				}}
-				_, err := c.Create(ctx, at, metav1.CreateOptions{})
-				return err
 			},
-			get: func(ctx context.Context, name string) (object, error) { return c.Get(ctx, name, metav1.GetOptions{}) },
-			update: func(ctx context.Context, at object) error {
-				_, err := c.Update(ctx, at.(*v1alpha1.At), metav1.UpdateOptions{})
-				return err
-			},
-			list: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, []object, error) {
-				l, err := c.List(ctx, opts)
-				if err != nil {
-					return nil, nil, err
-				}
-				items := make([]object, len(l.Items))
-				for i := range l.Items {
-					items[i] = &l.Items[i]
-				}
-				return l, items, nil
-			},
-			watch: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) { return c.Watch(ctx, opts) },
-		}
+			func(l *v1alpha1.AtList) []object { return itemsOf[v1alpha1.At](l.Items) })
 	case "v1":
-		c := client.CnatV1().Ats(namespace)
-		return ats{version: version, example: &v1.At{},
-			create: func(ctx context.Context, name string) error {
-				at := &v1.At{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.AtSpec{
+		return atsOf[*v1.At](version, client.CnatV1().Ats(namespace), &v1.At{},
+			func(name string) *v1.At {
+				return &v1.At{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.AtSpec{
 					Schedule: metav1.NewTime(time.Now().Add(24 * time.Hour).Truncate(time.Second)),
 					Command:  []string{"echo", name},
 				}}
-				_, err := c.Create(ctx, at, metav1.CreateOptions{})
-				return err
 			},
-			get: func(ctx context.Context, name string) (object, error) { return c.Get(ctx, name, metav1.GetOptions{}) },
-			update: func(ctx context.Context, at object) error {
-				_, err := c.Update(ctx, at.(*v1.At), metav1.UpdateOptions{})
-				return err
-			},
-			list: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, []object, error) {
-				l, err := c.List(ctx, opts)
-				if err != nil {
-					return nil, nil, err
-				}
-				items := make([]object, len(l.Items))
-				for i := range l.Items {
-					items[i] = &l.Items[i]
-				}
-				return l, items, nil
-			},
-			watch: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) { return c.Watch(ctx, opts) },
-		}
+			func(l *v1.AtList) []object { return itemsOf[v1.At](l.Items) })
 	}
 	panic(fmt.Sprintf("ledger: no At API of version %q", version))
 }
