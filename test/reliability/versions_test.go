@@ -613,7 +613,7 @@ func TestMixedVersionWrongOrder(t *testing.T) {
 	}
 	var last string
 	transitions := 0
-	for end := time.Now().Add(90 * time.Second); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
+	for end := time.Now().Add(phase(0, 90*time.Second)); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
 		out, _ := env.kubectl("", "get", "apiservice", "v1."+atGroup, "-o",
 			`jsonpath={.status.conditions[?(@.type=="Available")].status} {.status.conditions[?(@.type=="Available")].reason}`)
 		if out != last {
@@ -623,8 +623,29 @@ func TestMixedVersionWrongOrder(t *testing.T) {
 		}
 	}
 	disc.stop()
+	// What v1's clients meet: lists of v1 through the aggregator, 10 at a time (the aggregator opens more
+	// than one connection to the replicas).
+	c := quietClient(t)
+	answers := map[string]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			for range 20 {
+				_, err := c.CnatV1().Ats("default").List(context.Background(), metav1.ListOptions{})
+				answer := "200"
+				if err != nil {
+					answer = err.Error()
+				}
+				mu.Lock()
+				answers[answer]++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
 	disc.mu.Lock()
 	defer disc.mu.Unlock()
-	t.Logf("APIService v1: %d changes of Available in 90s; discovery: %d polls, %d vanishings, e.g. %v", transitions,
-		disc.polls, len(disc.vanished), disc.vanished[:min(5, len(disc.vanished))])
+	t.Logf("APIService v1: %d changes of Available in 90s; discovery: %d polls, %d vanishings, e.g. %v; 200 lists of v1: %v",
+		transitions, disc.polls, len(disc.vanished), disc.vanished[:min(5, len(disc.vanished))], answers)
 }
