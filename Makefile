@@ -56,8 +56,8 @@ test-node-short: control-plane control-plane-node images ## a real node (root), 
 test-node: control-plane control-plane-node images ## every real-node test: also the README, eviction against the PDB, etcd members losing their Pod or volume, the docs' etcd operations (exec, snapshot, restore), uninstall
 	$(SUDO) $(GO) test -count=1 -timeout 40m -v ./test/node/ -args -long
 
-test-reliability: control-plane ## replicas and etcd members killed and restarted under load, the etcd leader and cnat-apiserver cut off from etcd (network namespaces, root), the controller's leader cut off (network namespaces, root) or killed, short form (part of make test)
-	$(GO) test -count=1 ./test/reliability/...
+test-reliability: control-plane ## replicas and etcd members killed and restarted under load, the etcd leader and cnat-apiserver cut off from etcd (network namespaces, root), the controller's leader cut off (network namespaces, root) or killed, two replicas rolled from cnat 1.0 to 1.2 and back, short form (part of make test)
+	$(GO) test -count=1 -timeout 20m ./test/reliability/...
 
 reliability: control-plane control-plane-node images ## the same scenarios, longer, with a table of figures (attempts, acknowledged, lost, failed, …); then, on a real node (root), the aggregator cut off from one of two replicas, longer, with its table
 	$(GO) test -count=1 -timeout 60m -v ./test/reliability/... -args -long

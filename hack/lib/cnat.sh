@@ -40,11 +40,16 @@ cnat_identity_kubeconfig() {
   )
 }
 
-# cnat_register <port>: the APIServices of the deploy artifacts, pointed at this machine. There is no
-# kube-proxy here, so the Service becomes ExternalName localhost; the aggregator dials
+# cnat_register <port> [version ...]: the APIServices of the deploy artifacts, pointed at this machine. There
+# is no kube-proxy here, so the Service becomes ExternalName localhost; the aggregator dials
 # localhost:<APIService port> and still checks the certificate against cnat-apiserver.cnat-system.svc.
+# With versions, only their APIServices (a release that does not serve v1 must not have v1's).
 cnat_register() {
-  local port="$1" overlay="${CNAT_DIR}/overlay" ca
+  local port="$1" overlay="${CNAT_DIR}/overlay" ca v
+  shift
+  local versions=("$@") apiservices=()
+  [[ ${#versions[@]} -gt 0 ]] || versions=(v1 v1beta1 v1alpha1)
+  for v in "${versions[@]}"; do apiservices+=("apiservice/${v}.cnat.programming-kubernetes.info"); done
   ca="$(base64 -w0 <"${CP_CA_CERT}")"
   mkdir -p "${overlay}"
   printf '%s\n' \
@@ -62,10 +67,16 @@ cnat_register() {
     "  patch: |" \
     "    - {op: replace, path: /spec/caBundle, value: '${ca}'}" \
     "    - {op: replace, path: /spec/service/port, value: ${port}}" >"${overlay}/kustomization.yaml"
+  for v in v1 v1beta1 v1alpha1; do
+    [[ " ${versions[*]} " == *" ${v} "* ]] && continue
+    printf '%s\n' "- patch: |" \
+      "    \$patch: delete" \
+      "    apiVersion: apiregistration.k8s.io/v1" "    kind: APIService" \
+      "    metadata: {name: ${v}.cnat.programming-kubernetes.info}" \
+      >>"${overlay}/kustomization.yaml"
+  done
   kubectl kustomize --load-restrictor LoadRestrictionsNone "${overlay}" | kubectl apply -f - >/dev/null || return
-  kubectl wait --for=condition=Available --timeout=120s \
-    apiservice/v1.cnat.programming-kubernetes.info apiservice/v1beta1.cnat.programming-kubernetes.info \
-    apiservice/v1alpha1.cnat.programming-kubernetes.info >/dev/null
+  kubectl wait --for=condition=Available --timeout=120s "${apiservices[@]}" >/dev/null
 }
 
 # cnat_start: builds and starts cnat-apiserver on a free port with its own etcd prefix on the cluster's

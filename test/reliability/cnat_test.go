@@ -85,6 +85,12 @@ func etcdBinaries() etcdcluster.Binaries {
 // replica answered on the shared port.
 func (d *deployment) start(name string, extraFlags ...string) *replica {
 	d.t.Helper()
+	return d.startBin(name, env.cnatBin, d.port, extraFlags...)
+}
+
+// startBin is start with another cnat-apiserver binary (another release's) on a port of its own choosing.
+func (d *deployment) startBin(name, bin string, port int, extraFlags ...string) *replica {
+	d.t.Helper()
 	ca, err := pki.LoadCA(env.vars["CP_CA_CERT"], env.vars["CP_CA_KEY"])
 	if err != nil {
 		d.t.Fatal(err)
@@ -95,7 +101,7 @@ func (d *deployment) start(name string, extraFlags ...string) *replica {
 		d.t.Fatal(err)
 	}
 	args := append([]string{
-		"--secure-port", strconv.Itoa(d.port), "--bind-address", "127.0.0.1", "--permit-port-sharing",
+		"--secure-port", strconv.Itoa(port), "--bind-address", "127.0.0.1", "--permit-port-sharing",
 		"--tls-cert-file", serving.CertFile, "--tls-private-key-file", serving.KeyFile,
 		"--kubeconfig", filepath.Join(env.vars["CNAT_DIR"], "kubeconfig"),
 		"--etcd-prefix", "/cnat",
@@ -103,7 +109,7 @@ func (d *deployment) start(name string, extraFlags ...string) *replica {
 		"--shutdown-delay-duration", shutdownDelay,
 		"--shutdown-watch-termination-grace-period", watchTerminationGP,
 	}, d.etcd.TLSFlags()...)
-	proc, err := process.Start(name, filepath.Join(d.dir, "logs"), env.cnatBin, append(args, extraFlags...)...)
+	proc, err := process.Start(name, filepath.Join(d.dir, "logs"), bin, append(args, extraFlags...)...)
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -147,11 +153,11 @@ func (d *deployment) waitReady(r *replica) time.Duration {
 }
 
 // register points the APIServices at this deployment's port and waits until the aggregator finds them
-// available.
-func (d *deployment) register() {
+// available: those of the named versions, or all of them.
+func (d *deployment) register(versions ...string) {
 	d.t.Helper()
-	script := fmt.Sprintf("source hack/lib/control-plane.sh; source hack/lib/cnat.sh; export KUBECONFIG=%q; cnat_register %d",
-		env.vars["KUBECONFIG"], d.port)
+	script := fmt.Sprintf("source hack/lib/control-plane.sh; source hack/lib/cnat.sh; export KUBECONFIG=%q; cnat_register %d %s",
+		env.vars["KUBECONFIG"], d.port, strings.Join(versions, " "))
 	if err := env.command("bash", "-c", script).Run(); err != nil {
 		d.t.Fatalf("registering the APIServices: %v", err)
 	}

@@ -6,7 +6,9 @@
 // lost. Network partitions cut the etcd leader off from the other members and cnat-apiserver, and
 // cnat-apiserver off from every member (network namespaces, partition_*_test.go). The cnat-controller's
 // leader is cut off from kube-apiserver (network namespaces, not a kill) or killed under a stream of due
-// Ats (fence_test.go), kube-apiserver's audit log telling which replica wrote.
+// Ats (fence_test.go), kube-apiserver's audit log telling which replica wrote. Two replicas of the previous
+// release are rolled to the current one through the emulated releases and back, with clients in every
+// version (versions_test.go).
 //
 // `make test` runs the short form. `make reliability` runs each scenario longer (-long) and prints a table
 // of its figures.

@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
 )
 
@@ -34,24 +33,31 @@ type seenAt struct {
 	seq   int
 }
 
-// StartInformer starts an informer of namespace's Ats until ctx ends, and waits for its first list.
+// StartInformer starts an informer of namespace's Ats (in v1beta1) until ctx ends, and waits for its first
+// list.
 func StartInformer(ctx context.Context, client versioned.Interface, namespace string) (*Informer, error) {
+	return StartInformerOf(ctx, client, namespace, "")
+}
+
+// StartInformerOf is StartInformer in the given version of the At API ("": v1beta1).
+func StartInformerOf(ctx context.Context, client versioned.Interface, namespace, version string) (*Informer, error) {
 	inf := &Informer{namespace: namespace, seen: map[string]seenAt{}}
-	ats := client.CnatV1beta1().Ats(namespace)
+	ats := atsIn(client, namespace, version)
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, options metav1.ListOptions) (runtime.Object, error) {
 			inf.lists.Add(1)
-			return ats.List(ctx, options)
+			list, _, err := ats.list(ctx, options)
+			return list, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, options metav1.ListOptions) (watch.Interface, error) {
 			// A watch that asks for the initial events is a list in the form of a watch (WatchList).
 			if options.SendInitialEvents != nil && *options.SendInitialEvents {
 				inf.lists.Add(1)
 			}
-			return ats.Watch(ctx, options)
+			return ats.watch(ctx, options)
 		},
 	}
-	inf.informer = cache.NewSharedIndexInformer(lw, &v1beta1.At{}, 0, cache.Indexers{})
+	inf.informer = cache.NewSharedIndexInformer(lw, ats.example, 0, cache.Indexers{})
 	_, err := inf.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { inf.observe(obj) },
 		UpdateFunc: func(_, obj any) { inf.observe(obj) },
@@ -67,21 +73,21 @@ func StartInformer(ctx context.Context, client versioned.Interface, namespace st
 }
 
 func (inf *Informer) observe(obj any) {
-	at, ok := obj.(*v1beta1.At)
+	at, ok := obj.(object)
 	if !ok {
 		return
 	}
 	now := time.Now()
 	inf.mu.Lock()
 	defer inf.mu.Unlock()
-	s, known := inf.seen[at.Name]
+	s, known := inf.seen[at.GetName()]
 	if !known {
 		s.first = now
 	}
 	if seq := Seq(at); seq > s.seq {
 		s.seq = seq
 	}
-	inf.seen[at.Name] = s
+	inf.seen[at.GetName()] = s
 }
 
 // Relists is how many times the informer listed after its first list: each one a watch it could not resume
@@ -94,7 +100,7 @@ func (inf *Informer) Missing(acked map[string]int) []string {
 	var missing []string
 	for name, seq := range acked {
 		obj, exists, err := inf.informer.GetStore().GetByKey(inf.key(name))
-		if err != nil || !exists || Seq(obj.(*v1beta1.At)) < seq {
+		if err != nil || !exists || Seq(obj.(object)) < seq {
 			missing = append(missing, name)
 		}
 	}

@@ -38,13 +38,17 @@ type Load struct {
 	// (ConflictsRetried); only the last answer counts as the update's outcome.
 	RetryConflicts bool
 	Ledger         *Ledger
+	// Version is the version of the At API the load writes in ("": v1beta1).
+	Version string
 
+	ats     ats
 	mu      sync.Mutex
 	created [][]string // per writer, the names it created (acknowledged)
 }
 
 // Run makes requests until ctx ends, then returns once every request in flight has been answered.
 func (l *Load) Run(ctx context.Context) {
+	l.ats = atsIn(l.Client, l.Namespace, l.Version)
 	l.created = make([][]string, l.Writers)
 	var wg sync.WaitGroup
 	for i := 0; i < l.Writers; i++ {
@@ -69,7 +73,7 @@ func (l *Load) write(ctx context.Context, writer int) {
 	for seq := 0; limiter.Wait(ctx) == nil; seq++ {
 		name := fmt.Sprintf("w%d-%06d", writer, seq)
 		reqCtx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-		_, err := l.Client.CnatV1beta1().Ats(l.Namespace).Create(reqCtx, NewAt(name), metav1.CreateOptions{})
+		err := l.ats.create(reqCtx, name)
 		cancel()
 		l.Ledger.Record(Create, name, 0, time.Now(), err)
 		if err == nil {
@@ -116,17 +120,18 @@ const maxConflictRetries = 5
 // readModifyWrite reads an At and writes seq into it with the resourceVersion it read. The read is recorded;
 // wrote tells whether the write was sent (the read succeeded), err is its answer.
 func (l *Load) readModifyWrite(ctx context.Context, name string, seq int) (wrote bool, err error) {
-	at, err := l.Client.CnatV1beta1().Ats(l.Namespace).Get(ctx, name, metav1.GetOptions{})
+	at, err := l.ats.get(ctx, name)
 	l.Ledger.Record(Get, name, 0, time.Now(), err)
 	if err != nil {
 		return false, err
 	}
-	if at.Annotations == nil {
-		at.Annotations = map[string]string{}
+	annotations := at.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
 	}
-	at.Annotations[SeqAnnotation] = strconv.Itoa(seq)
-	_, err = l.Client.CnatV1beta1().Ats(l.Namespace).Update(ctx, at, metav1.UpdateOptions{})
-	return true, err
+	annotations[SeqAnnotation] = strconv.Itoa(seq)
+	at.SetAnnotations(annotations)
+	return true, l.ats.update(ctx, at)
 }
 
 // NewAt is the At the writers create: due in a day, so that no controller runs it during a test.
@@ -141,7 +146,7 @@ func NewAt(name string) *v1beta1.At {
 }
 
 // Seq reads the sequence number an At holds.
-func Seq(at *v1beta1.At) int {
-	n, _ := strconv.Atoi(at.Annotations[SeqAnnotation])
+func Seq(at metav1.Object) int {
+	n, _ := strconv.Atoi(at.GetAnnotations()[SeqAnnotation])
 	return n
 }

@@ -16,6 +16,7 @@ type Run struct {
 	t         *testing.T
 	client    versioned.Interface
 	namespace string
+	version   string
 	Ledger    *Ledger
 	Informers []*Informer
 	stop      context.CancelFunc
@@ -29,17 +30,19 @@ type Shape struct {
 	PerWorker                    rate.Limit
 	// RetryConflicts: see Load.RetryConflicts.
 	RetryConflicts bool
+	// Version is the version of the At API every worker and informer uses ("": v1beta1).
+	Version string
 }
 
 // StartRun starts the informers (and waits for their first list), then the load; it stops when the test
 // ends at the latest.
 func StartRun(t *testing.T, client versioned.Interface, namespace string, shape Shape) *Run {
 	t.Helper()
-	run := &Run{t: t, client: client, namespace: namespace, Ledger: New(), done: make(chan struct{})}
+	run := &Run{t: t, client: client, namespace: namespace, version: shape.Version, Ledger: New(), done: make(chan struct{})}
 	informerCtx, stopInformers := context.WithCancel(context.Background())
 	t.Cleanup(stopInformers)
 	for range shape.Informers {
-		inf, err := StartInformer(informerCtx, client, namespace)
+		inf, err := StartInformerOf(informerCtx, client, namespace, shape.Version)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +51,7 @@ func StartRun(t *testing.T, client versioned.Interface, namespace string, shape 
 	ctx, stop := context.WithCancel(context.Background())
 	run.stop = stop
 	load := &Load{Client: client, Namespace: namespace, Writers: shape.Writers, Updaters: shape.Updaters,
-		PerWorker: shape.PerWorker, RetryConflicts: shape.RetryConflicts, Ledger: run.Ledger}
+		PerWorker: shape.PerWorker, RetryConflicts: shape.RetryConflicts, Ledger: run.Ledger, Version: shape.Version}
 	go func() {
 		defer close(run.done)
 		load.Run(ctx)
@@ -72,7 +75,7 @@ func (r *Run) Finish(scenario, fault string) Row {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	lost, err := Lost(ctx, r.client, r.namespace, r.Ledger)
+	lost, err := LostIn(ctx, r.client, r.namespace, r.version, r.Ledger)
 	if err != nil {
 		r.t.Fatalf("listing the Ats: %v", err)
 	}

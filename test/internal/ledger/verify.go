@@ -13,13 +13,18 @@ import (
 // Ats whose create was acknowledged but that do not exist, and Ats that hold an older sequence than an
 // acknowledged update wrote.
 func Lost(ctx context.Context, client versioned.Interface, namespace string, l *Ledger) ([]string, error) {
-	list, err := client.CnatV1beta1().Ats(namespace).List(ctx, metav1.ListOptions{})
+	return LostIn(ctx, client, namespace, "", l)
+}
+
+// LostIn is Lost, listing in the given version of the At API ("": v1beta1).
+func LostIn(ctx context.Context, client versioned.Interface, namespace, version string, l *Ledger) ([]string, error) {
+	_, items, err := atsIn(client, namespace, version).list(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, err
 	}
-	stored := make(map[string]int, len(list.Items))
-	for i := range list.Items {
-		stored[list.Items[i].Name] = Seq(&list.Items[i])
+	stored := make(map[string]int, len(items))
+	for _, at := range items {
+		stored[at.GetName()] = Seq(at)
 	}
 	var lost []string
 	for name, seq := range l.Acked() {
