@@ -59,8 +59,9 @@ test-node: control-plane control-plane-node images ## every real-node test: also
 test-reliability: control-plane ## replicas and etcd members killed and restarted under load, the etcd leader and cnat-apiserver cut off from etcd (network namespaces, root), the controller's leader cut off (network namespaces, root) or killed, two replicas rolled from cnat 1.0 to 1.2 and back, short form (part of make test)
 	$(GO) test -count=1 -timeout 20m ./test/reliability/...
 
-reliability: control-plane control-plane-node images ## the same scenarios, longer, with a table of figures (attempts, acknowledged, lost, failed, …); then, on a real node (root), the aggregator cut off from one of two replicas, longer, with its table
+reliability: control-plane control-plane-skew control-plane-node images ## the same scenarios, longer, with a table of figures (attempts, acknowledged, lost, failed, …); the storage version migration of every At under load, longer; then, on a real node (root), the aggregator cut off from one of two replicas, longer, with its table
 	$(GO) test -count=1 -timeout 60m -v ./test/reliability/... -args -long
+	$(GO) test -count=1 -timeout 30m -v -run '^TestStorageMigration$$' ./test/e2e/ -args -long
 	$(SUDO) $(GO) test -count=1 -timeout 30m -v -run '$(NODE_RELIABILITY)' ./test/node/ -args -long
 
 control-plane: ## etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok from source into _output/bin, once
