@@ -76,7 +76,29 @@ cnat_register() {
       >>"${overlay}/kustomization.yaml"
   done
   kubectl kustomize --load-restrictor LoadRestrictionsNone "${overlay}" | kubectl apply -f - >/dev/null || return
-  kubectl wait --for=condition=Available --timeout=120s "${apiservices[@]}" >/dev/null
+  kubectl wait --for=condition=Available --timeout=120s "${apiservices[@]}" >/dev/null || return
+  # Exactly the named versions: an APIService of another version left by an earlier registration goes, and
+  # its version leaves kube-apiserver's discovery before this returns.
+  local unlisted=()
+  for v in v1 v1beta1 v1alpha1; do
+    [[ " ${versions[*]} " == *" ${v} "* ]] || unlisted+=("${v}")
+  done
+  [[ ${#unlisted[@]} -gt 0 ]] || return 0
+  for v in "${unlisted[@]}"; do
+    kubectl delete apiservice "${v}.cnat.programming-kubernetes.info" --ignore-not-found >/dev/null || return
+  done
+  local deadline=$((SECONDS + 60)) group
+  while ((SECONDS < deadline)); do
+    group="$(kubectl get --raw /apis/cnat.programming-kubernetes.info 2>/dev/null)" || true
+    local shown=0
+    for v in "${unlisted[@]}"; do
+      [[ "${group}" == *"\"version\":\"${v}\""* ]] && shown=1
+    done
+    ((shown)) || return 0
+    sleep 0.2
+  done
+  echo "cnat_register: kube-apiserver's discovery still lists one of ${unlisted[*]} after its APIService was deleted" >&2
+  return 1
 }
 
 # cnat_start: builds and starts cnat-apiserver on a free port with its own etcd prefix on the cluster's
