@@ -52,8 +52,8 @@ type CnatServer struct {
 	storedAts storedversions.Resource
 }
 
-// CheckStoredVersions refuses, before the server listens, Ats stored in a version it does not serve at its
-// emulated release (after a rollback past a storage version change, or a removal without migration),
+// CheckStoredVersions refuses, before the server serves anything, Ats stored in a version it does not serve
+// at its emulated release (after a rollback past a storage version change, or a removal without migration),
 // naming the version. It waits for etcd while etcd cannot be reached.
 func (s *CnatServer) CheckStoredVersions(ctx context.Context) error {
 	return storedversions.Check(ctx, s.storedAts)

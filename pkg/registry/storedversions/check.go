@@ -6,9 +6,10 @@
 // them would fail at request time (a 500, a watch cache that never fills). The same holds after a version's
 // removal for objects nobody migrated. Kubernetes keeps CRDs safe from this with status.storedVersions; cnat
 // keeps no such record that a migration or a restore could leave stale, it reads what etcd actually holds:
-// before the server listens, every stored object's apiVersion (the type header only, after decryption) is
-// checked against the versions it serves at its emulated release, and the server refuses to start, naming the
-// version it cannot read, instead of failing its clients later.
+// before the server serves anything (its port is already bound, nothing is answered), every stored object's
+// apiVersion (the type header only, after decryption) is checked against the versions it serves at its
+// emulated release, and the server refuses to start, naming the version it cannot read, instead of failing
+// its clients later.
 package storedversions
 
 import (
