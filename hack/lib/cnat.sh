@@ -47,9 +47,12 @@ cnat_identity_kubeconfig() {
 cnat_register() {
   local port="$1" overlay="${CNAT_DIR}/overlay" ca v
   shift
-  local versions=("$@") apiservices=()
+  local versions=("$@") apiservices=() unlisted=()
   [[ ${#versions[@]} -gt 0 ]] || versions=(v1 v1beta1 v1alpha1)
   for v in "${versions[@]}"; do apiservices+=("apiservice/${v}.cnat.programming-kubernetes.info"); done
+  for v in v1 v1beta1 v1alpha1; do
+    [[ " ${versions[*]} " == *" ${v} "* ]] || unlisted+=("${v}")
+  done
   ca="$(base64 -w0 <"${CP_CA_CERT}")"
   mkdir -p "${overlay}"
   printf '%s\n' \
@@ -67,8 +70,7 @@ cnat_register() {
     "  patch: |" \
     "    - {op: replace, path: /spec/caBundle, value: '${ca}'}" \
     "    - {op: replace, path: /spec/service/port, value: ${port}}" >"${overlay}/kustomization.yaml"
-  for v in v1 v1beta1 v1alpha1; do
-    [[ " ${versions[*]} " == *" ${v} "* ]] && continue
+  for v in "${unlisted[@]}"; do
     printf '%s\n' "- patch: |" \
       "    \$patch: delete" \
       "    apiVersion: apiregistration.k8s.io/v1" "    kind: APIService" \
@@ -79,10 +81,6 @@ cnat_register() {
   kubectl wait --for=condition=Available --timeout=120s "${apiservices[@]}" >/dev/null || return
   # Exactly the named versions: an APIService of another version left by an earlier registration goes, and
   # its version leaves kube-apiserver's discovery before this returns.
-  local unlisted=()
-  for v in v1 v1beta1 v1alpha1; do
-    [[ " ${versions[*]} " == *" ${v} "* ]] || unlisted+=("${v}")
-  done
   [[ ${#unlisted[@]} -gt 0 ]] || return 0
   for v in "${unlisted[@]}"; do
     kubectl delete apiservice "${v}.cnat.programming-kubernetes.info" --ignore-not-found >/dev/null || return

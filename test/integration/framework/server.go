@@ -56,8 +56,14 @@ func StartT(t testing.TB, dataDir string, flags ...string) *Server {
 // ready. The caller stops it. A port taken by another process between FreePort and the server's listen is
 // not the server's fault: it starts again on another one.
 func Start(dataDir string, flags ...string) (*Server, error) {
+	return RetryOnPortTaken(func() (*Server, error) { return start(dataDir, flags...) })
+}
+
+// RetryOnPortTaken calls start up to three times while it fails because the port it was given (FreePort)
+// was taken by another process before the server listened on it.
+func RetryOnPortTaken[T any](start func() (T, error)) (T, error) {
 	for attempt := 1; ; attempt++ {
-		s, err := start(dataDir, flags...)
+		s, err := start()
 		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
 			return s, err
 		}

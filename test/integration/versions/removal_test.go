@@ -22,17 +22,8 @@ import (
 // 1.3 refuse to start, naming v1alpha1; 1.2 serves it.
 func TestRemovalAtItsRelease(t *testing.T) {
 	s := start(t, "cnat-"+nextRelease, next)
-	var apiGroup struct {
-		Versions         []struct{ Version string }
-		PreferredVersion struct{ Version string }
-	}
-	decode(t, s, "/apis/"+group, &apiGroup)
-	var served []string
-	for _, v := range apiGroup.Versions {
-		served = append(served, v.Version)
-	}
-	if !slices.Equal(served, []string{"v1", "v1beta1"}) || apiGroup.PreferredVersion.Version != "v1" {
-		t.Errorf("1.3 serves %v preferring %s, want [v1 v1beta1] preferring v1", served, apiGroup.PreferredVersion.Version)
+	if served, preferred := groupVersions(t, s); !slices.Equal(served, []string{"v1", "v1beta1"}) || preferred != "v1" {
+		t.Errorf("1.3 serves %v preferring %s, want [v1 v1beta1] preferring v1", served, preferred)
 	}
 	for _, path := range []string{"/apis/" + group + "/v1alpha1", "/apis/" + group + "/v1alpha1/namespaces/default/ats",
 		"/apis/" + group + "/v1alpha1/ats"} {

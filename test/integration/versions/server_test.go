@@ -53,12 +53,7 @@ func startOn(t *testing.T, dataDir, name, bin string, flags ...string) *server {
 // again on another one.
 func tryStartOn(t *testing.T, dataDir, name, bin string, flags ...string) (*server, error) {
 	t.Helper()
-	for attempt := 1; ; attempt++ {
-		s, err := tryStartOnce(t, dataDir, name, bin, flags...)
-		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
-			return s, err
-		}
-	}
+	return framework.RetryOnPortTaken(func() (*server, error) { return tryStartOnce(t, dataDir, name, bin, flags...) })
 }
 
 func tryStartOnce(t *testing.T, dataDir, name, bin string, flags ...string) (*server, error) {
@@ -144,3 +139,17 @@ func (s *server) hostPort() string { return strings.TrimPrefix(s.url, "https://"
 
 // port is the server's port.
 func (s *server) port() string { return s.url[strings.LastIndex(s.url, ":")+1:] }
+
+// groupVersions reads the group's discovery: the versions served, in order, and the preferred one.
+func groupVersions(t *testing.T, s *server) (served []string, preferred string) {
+	t.Helper()
+	var apiGroup struct {
+		Versions         []struct{ Version string }
+		PreferredVersion struct{ Version string }
+	}
+	decode(t, s, "/apis/"+group, &apiGroup)
+	for _, v := range apiGroup.Versions {
+		served = append(served, v.Version)
+	}
+	return served, apiGroup.PreferredVersion.Version
+}

@@ -53,18 +53,9 @@ func TestReleaseTable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := start(t, "cnat-"+strings.ReplaceAll(name, " ", "-"), current, want.flags...)
 
-			var apiGroup struct {
-				Versions         []struct{ Version string }
-				PreferredVersion struct{ Version string }
-			}
-			decode(t, s, "/apis/"+group, &apiGroup)
-			var served []string
-			for _, v := range apiGroup.Versions {
-				served = append(served, v.Version)
-			}
-			if !slices.Equal(served, want.served) || apiGroup.PreferredVersion.Version != want.served[0] {
-				t.Errorf("discovery serves %v preferring %s, want %v preferring %s", served,
-					apiGroup.PreferredVersion.Version, want.served, want.served[0])
+			served, preferred := groupVersions(t, s)
+			if !slices.Equal(served, want.served) || preferred != want.served[0] {
+				t.Errorf("discovery serves %v preferring %s, want %v preferring %s", served, preferred, want.served, want.served[0])
 			}
 
 			var openapi struct{ Paths map[string]any }
