@@ -79,7 +79,9 @@ func WithEmulatedDeprecation(handler http.Handler, scheme *runtime.Scheme, kind 
 				}
 			}
 		}
-		verdicts[v] = verdict{installers: installers, message: message, warn: emulated.AtLeast(deprecated)}
+		// A version the release no longer serves answers 404: no warning about what cannot be used.
+		verdicts[v] = verdict{installers: installers, message: message,
+			warn: emulated.AtLeast(deprecated) && slices.Contains(served, v)}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		info, ok := request.RequestInfoFrom(req.Context())

@@ -30,6 +30,11 @@ func TestRemovalAtItsRelease(t *testing.T) {
 		if code, _ := s.get(t, path); code != http.StatusNotFound {
 			t.Errorf("1.3: GET %s answered %d, want 404", path, code)
 		}
+		// Nothing to deprecate in what is not served: a warning next to a 404 would tell the client to move
+		// off a version it cannot use any more.
+		if warnings := s.warningsOf(http.MethodGet, path); len(warnings) > 0 {
+			t.Errorf("1.3: GET %s answered 404 warning %q, want no warning", path, warnings)
+		}
 	}
 	// (A path under /openapi/v3/apis/ that is not in the index answers 200 with an empty body, whatever the
 	// version, even one that never existed: k8s.io/apiserver's handler, not a sign of v1alpha1.)
