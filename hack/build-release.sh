@@ -6,12 +6,24 @@
 #   hack/build-release.sh 1.0
 #
 # The commit must be in the clone: a shallow clone has to be deepened first (git fetch --unshallow).
+#
+# With --preview X.Y it builds the working tree as release X.Y into _output/releases/X.Y-preview/: a release
+# not made yet, to see what the versions' lifecycle tags say it does (docs/versions.md: 1.3 removes v1alpha1).
 set -o errexit
 set -o nounset
 set -o pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-release="${1:?usage: hack/build-release.sh <release, e.g. 1.0>}"
+if [[ "${1:-}" == --preview ]]; then
+    release="${2:?usage: hack/build-release.sh --preview <release, e.g. 1.3>}"
+    out="${ROOT}/_output/releases/${release}-preview"
+    mkdir -p "${out}"
+    (cd "${ROOT}" && go build -ldflags "$(hack/version-ldflags.sh) -X github.com/programming-kubernetes/cnat/pkg/version.BinaryVersion=${release}" \
+        -o "${out}/" ./cmd/cnat-apiserver ./cmd/cnat-controller)
+    echo "build-release: the working tree as cnat ${release} (a preview) in ${out#"${ROOT}"/}"
+    exit 0
+fi
+release="${1:?usage: hack/build-release.sh <release, e.g. 1.0> | --preview <release>}"
 commit="$(awk -v r="${release}" '$1 == r { print $2 }' "${ROOT}/hack/releases.txt")"
 if [[ -z "${commit}" ]]; then
     echo "build-release: no release ${release} in hack/releases.txt" >&2

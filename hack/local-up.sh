@@ -8,7 +8,10 @@
 # The processes keep running in the background; stop them with
 # hack/local-down.sh. State, logs and certificates: _output/local-up/.
 # CP_KUBE_VERSION=1.34 (1.35, 1.36) runs that older Kubernetes minor instead of
-# the newest (docs/cluster.md, "Supported Kubernetes versions").
+# the newest (docs/cluster.md, "Supported Kubernetes versions"). CNAT_RELEASE=1.0
+# runs that cnat release (hack/releases.txt, built from its commit) instead of
+# this tree's; hack/cnat-release.sh moves to another one later (docs/versions.md,
+# "Walk-through").
 #
 # CP_NODE=real (root) gives it a real node instead of kwok's (hack/lib/node.sh: containerd, kubelet,
 # kube-proxy, CoreDNS; Pods run real containers) and installs cnat the way a cluster gets it: the images of

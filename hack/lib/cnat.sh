@@ -17,6 +17,24 @@ cnat_build() {
   (cd "${CP_ROOT}" && go build -ldflags "$(hack/version-ldflags.sh)" -o "${CP_BIN_DIR}/" ./cmd/cnat-apiserver ./cmd/cnat-controller)
 }
 
+# cnat_release_dir <release>: the directory of a release's cnat-apiserver and cnat-controller, built if needed:
+# "current" is the working tree's (built by cnat_build), X.Y a past release of hack/releases.txt
+# (hack/build-release.sh), X.Y-preview the working tree built as X.Y (hack/build-release.sh --preview X.Y).
+cnat_release_dir() {
+  case "$1" in
+  current) cnat_build && echo "${CP_BIN_DIR}" ;;
+  *-preview) "${CP_ROOT}/hack/build-release.sh" --preview "${1%-preview}" >&2 && echo "${CP_ROOT}/_output/releases/$1" ;;
+  *) "${CP_ROOT}/hack/build-release.sh" "$1" >&2 && echo "${CP_ROOT}/_output/releases/$1" ;;
+  esac
+}
+
+# cnat_served_versions: the versions of the At that the running cnat-apiserver serves, from its own discovery
+# (asked directly, with the admin's credentials), in its order.
+cnat_served_versions() {
+  kubectl --server "${CNAT_APISERVER_URL}" get --raw /apis/cnat.programming-kubernetes.info |
+    python3 -c 'import json, sys; print(" ".join(v["version"] for v in json.load(sys.stdin)["versions"]))'
+}
+
 # cnat_identity_kubeconfig <file> <service-account>: a kubeconfig with a token of a ServiceAccount of
 # cnat-system, which is what the Deployment's Pod gets from its mounted token in a cluster.
 cnat_identity_kubeconfig() {
@@ -100,14 +118,19 @@ cnat_register() {
 }
 
 # cnat_start: builds and starts cnat-apiserver on a free port with its own etcd prefix on the cluster's
-# etcd, and registers it. Sets CNAT_APISERVER_URL. One replica: no shutdown delay (nothing to hand its
-# connections to). CNAT_APISERVER_FLAGS adds flags (benchmarks compare settings with it).
+# etcd, and registers the APIServices of the versions it serves. Sets CNAT_APISERVER_URL. One replica: no
+# shutdown delay (nothing to hand its connections to). CNAT_APISERVER_FLAGS adds flags (benchmarks compare
+# settings with it); CNAT_RELEASE=X.Y runs that release's binaries instead of the working tree's
+# (cnat_release_dir; docs/versions.md walks from 1.0 to the current release with it).
 cnat_start() {
-  local port
+  local port dir
   # A fresh control plane: nothing of an earlier run (tokens of another kube-apiserver) may be reused.
   rm -rf "${CNAT_DIR}"
   mkdir -p "${CNAT_DIR}"
   cnat_build || return
+  dir="$(cnat_release_dir "${CNAT_RELEASE:-current}")" || return
+  cp_use_binary cnat-apiserver "${dir}/cnat-apiserver"
+  cp_use_binary cnat-controller "${dir}/cnat-controller"
   kubectl apply -k "${CP_ROOT}/artifacts/deploy/rbac" >/dev/null || return
   cnat_identity_kubeconfig "${CNAT_DIR}/kubeconfig" cnat-apiserver || return
   cp_sign_serving_cert "${CNAT_DIR}/serving" "${CNAT_SERVICE}.${CNAT_NAMESPACE}.svc" localhost 127.0.0.1 || return
@@ -120,11 +143,36 @@ cnat_start() {
     --data-dir "${CNAT_DIR}/data" \
     --shutdown-delay-duration 0s --shutdown-watch-termination-grace-period 5s \
     ${CNAT_APISERVER_FLAGS:-} || return
+  # The command line of this start, which cnat_switch starts other releases with (their own flags added).
+  cp "${CP_RUN_DIR}/cmdlines/cnat-apiserver" "${CNAT_DIR}/cnat-apiserver.args"
   cp_wait cnat-apiserver --cacert "${CP_CA_CERT}" "https://127.0.0.1:${port}/readyz" || return
-  cnat_register "${port}" || return
   CNAT_APISERVER_URL="https://127.0.0.1:${port}"
   export CNAT_APISERVER_URL
-  cp_log "cnat-apiserver registered: APIServices v1beta1 and v1alpha1 are Available"
+  local served
+  served="$(cnat_served_versions)" || return
+  # shellcheck disable=SC2086 # a list of versions
+  cnat_register "${port}" ${served} || return
+  cp_log "cnat-apiserver registered: the APIServices of ${served} are Available"
+}
+
+# cnat_switch <release> [flag ...]: replaces the running cnat-apiserver by that release's binary
+# (cnat_release_dir) with the flags it was first started with and the given ones, waits until it is ready,
+# then does the same for cnat-controller (without flags). The APIServices stay as they are (cnat_register
+# changes them). A server that refuses to start (docs/versions.md, "What a server checks before it serves")
+# fails this with the last lines of its log, and the controller is left alone.
+cnat_switch() {
+  local release="$1" dir port
+  shift
+  dir="$(cnat_release_dir "${release}")" || return
+  port="${CNAT_APISERVER_URL##*:}"
+  cp_stop_one cnat-apiserver
+  cp_use_binary cnat-apiserver "${dir}/cnat-apiserver"
+  cp_respawn cnat-apiserver "${CNAT_DIR}/cnat-apiserver.args" "$@" || return
+  cp_wait cnat-apiserver --cacert "${CP_CA_CERT}" "https://127.0.0.1:${port}/readyz" || return
+  cp_stop_one cnat-controller
+  cp_use_binary cnat-controller "${dir}/cnat-controller"
+  cp_restart cnat-controller || return
+  cp_wait cnat-controller "${CNAT_CONTROLLER_URL}/healthz"
 }
 
 # cnat_start_controller: starts cnat-controller with the RBAC of its Deployment (artifacts/deploy/controller)

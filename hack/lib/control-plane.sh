@@ -211,8 +211,13 @@ cp_gen_certs() {
 
 _cp_pid_file() { echo "${CP_PID_DIR}/$1.pid"; }
 
-# _cp_bin <name>: the binary of a component: Kubernetes' own of CP_KUBE_VERSION, the rest from CP_BIN_DIR.
+# _cp_bin <name>: the binary of a component: the one cp_use_binary chose for it, Kubernetes' own of
+# CP_KUBE_VERSION, the rest from CP_BIN_DIR.
 _cp_bin() {
+  if [[ -f "${CP_RUN_DIR}/binaries/$1" ]]; then
+    cat "${CP_RUN_DIR}/binaries/$1"
+    return
+  fi
   case "$1" in
   kube-apiserver | kube-controller-manager | kube-scheduler) echo "${CP_KUBE_BIN_DIR}/$1" ;;
   containerd | kubelet | kube-proxy | coredns) node_binary "$1" ;;
@@ -480,15 +485,34 @@ cp_stop_one() {
 # started, not ready: the caller times that. The log so far is kept as
 # <name>.log.<n>.
 cp_restart() {
-  local name="$1" cmdline="${CP_RUN_DIR}/cmdlines/$1" i=1
-  local -a args
+  local name="$1"
   shift
+  cp_respawn "${name}" "${CP_RUN_DIR}/cmdlines/${name}" "$@"
+}
+
+# cp_respawn <name> <argument file> [args...]: cp_restart with the arguments of a file cp_spawn wrote (a copy
+# kept from an earlier start), args appended.
+cp_respawn() {
+  local name="$1" cmdline="$2" i=1
+  local -a args
+  shift 2
   [[ -f "${cmdline}" ]] || { cp_log "${name} was never started here (no ${cmdline})"; return 1; }
   mapfile -d '' args <"${cmdline}"
   cp_stop_one "${name}"
   while [[ -e "${CP_LOG_DIR}/${name}.log.${i}" ]]; do i=$((i + 1)); done
   if [[ -e "${CP_LOG_DIR}/${name}.log" ]]; then mv "${CP_LOG_DIR}/${name}.log" "${CP_LOG_DIR}/${name}.log.${i}"; fi
   cp_spawn "${name}" "${args[@]}" "$@"
+}
+
+# cp_use_binary <name> <binary>: from now on the component runs that binary (another release of it), for
+# cp_spawn, cp_restart and the checks that a pid is still the component's; no binary: CP_BIN_DIR's again.
+cp_use_binary() {
+  mkdir -p "${CP_RUN_DIR}/binaries"
+  if [[ -n "${2:-}" ]]; then
+    echo "$2" >"${CP_RUN_DIR}/binaries/$1"
+  else
+    rm -f "${CP_RUN_DIR}/binaries/$1"
+  fi
 }
 
 # cp_stop: stops every process started with cp_spawn (pid files), extra ones
