@@ -272,7 +272,7 @@ func findObject(t *testing.T, objs []*unstructured.Unstructured, kind, name stri
 func apiServices(t *testing.T, objs []*unstructured.Unstructured) []*unstructured.Unstructured {
 	t.Helper()
 	var services []*unstructured.Unstructured
-	for _, version := range []string{"v1beta1", "v1alpha1"} {
+	for _, version := range []string{"v1", "v1beta1", "v1alpha1"} {
 		services = append(services, findObject(t, objs, "APIService", version+"."+deployGroup))
 	}
 	return services
