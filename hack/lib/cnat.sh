@@ -18,11 +18,12 @@ cnat_build() {
 }
 
 # cnat_release_dir <release>: the directory of a release's cnat-apiserver and cnat-controller, built if needed:
-# "current" is the working tree's (built by cnat_build), X.Y a past release of hack/releases.txt
-# (hack/build-release.sh), X.Y-preview the working tree built as X.Y (hack/build-release.sh --preview X.Y).
+# "current" is the working tree's as cnat_start built it (not again: a build stamps the time, so it would link
+# anew each time), X.Y a past release of hack/releases.txt (hack/build-release.sh), X.Y-preview the working
+# tree built as X.Y (hack/build-release.sh --preview X.Y).
 cnat_release_dir() {
   case "$1" in
-  current) cnat_build && echo "${CP_BIN_DIR}" ;;
+  current) echo "${CP_BIN_DIR}" ;;
   *-preview) "${CP_ROOT}/hack/build-release.sh" --preview "${1%-preview}" >&2 && echo "${CP_ROOT}/_output/releases/$1" ;;
   *) "${CP_ROOT}/hack/build-release.sh" "$1" >&2 && echo "${CP_ROOT}/_output/releases/$1" ;;
   esac
