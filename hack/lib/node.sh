@@ -409,7 +409,8 @@ _node_iptables_chains() {
 # them (by rule number, highest first, so that the numbers do not shift).
 _node_remove_chains() {
   local cmd table chain other n
-  _node_iptables_chains | grep -vxF -f "${NODE_DIR}/iptables.before" | while read -r cmd table chain; do
+  # (grep finds nothing when the node never got as far as kube-proxy: not a failure of the teardown.)
+  _node_iptables_chains | { grep -vxF -f "${NODE_DIR}/iptables.before" || true; } | while read -r cmd table chain; do
     "${cmd}" -t "${table}" -F "${chain}" 2>/dev/null || true
     for other in $("${cmd}" -t "${table}" -S | awk '$1 == "-P" || $1 == "-N" {print $2}'); do
       for n in $("${cmd}" -t "${table}" -L "${other}" -n --line-numbers 2>/dev/null | awk -v c="${chain}" '$2 == c {print $1}' | sort -rn); do
@@ -417,7 +418,7 @@ _node_remove_chains() {
       done
     done
   done
-  _node_iptables_chains | grep -vxF -f "${NODE_DIR}/iptables.before" | while read -r cmd table chain; do
+  _node_iptables_chains | { grep -vxF -f "${NODE_DIR}/iptables.before" || true; } | while read -r cmd table chain; do
     "${cmd}" -t "${table}" -X "${chain}" 2>/dev/null || node_log "cannot delete ${cmd} -t ${table} chain ${chain}"
   done
 }
@@ -432,7 +433,7 @@ _node_nft_tables() {
 # and hold no rule any more.
 _node_remove_nft_tables() {
   local family name
-  _node_nft_tables | grep -vxF -f "${NODE_DIR}/nft.before" | while read -r family name; do
+  _node_nft_tables | { grep -vxF -f "${NODE_DIR}/nft.before" || true; } | while read -r family name; do
     if ! nft list table "${family}" "${name}" | grep -qvE '^[[:space:]]*(table|chain|type|policy|\}|$)'; then
       nft delete table "${family}" "${name}" || node_log "cannot delete nftables table ${family} ${name}"
     else
