@@ -53,7 +53,7 @@ test-skew: control-plane control-plane-skew ## the smoke behind each older suppo
 test-node-short: control-plane control-plane-node images ## a real node (root), cnat installed on it with kubectl apply -k artifacts/deploy, an At run by a real container, a rolling restart under load, one replica cut off the network under load (part of make test)
 	$(SUDO) $(GO) test -count=1 -timeout 20m -v -run '$(NODE_SHORT)' ./test/node/
 
-test-node: control-plane control-plane-node images ## every real-node test: also the README, eviction against the PDB, etcd members losing their Pod or volume, the docs' etcd operations (exec, snapshot, restore), uninstall
+test-node: control-plane control-plane-node images ## every real-node test: also the README, eviction against the PDB, etcd members losing their Pod or volume, the docs' etcd operations (exec, snapshot, restore), uninstall, then cnat 1.0 installed from its commit and upgraded under load through docs/versions.md's steps
 	$(SUDO) $(GO) test -count=1 -timeout 40m -v ./test/node/ -args -long
 
 test-reliability: control-plane ## replicas and etcd members killed and restarted under load, the etcd leader and cnat-apiserver cut off from etcd (network namespaces, root), the controller's leader cut off (network namespaces, root) or killed, two replicas rolled from cnat 1.0 to 1.2 and back, short form (part of make test)

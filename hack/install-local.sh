@@ -33,9 +33,9 @@ resources:
 - ../deploy
 images:
 - name: ghcr.io/programming-kubernetes/cnat-apiserver
-  newTag: ${IMAGE_TAG}
+  newTag: "${IMAGE_TAG}"
 - name: ghcr.io/programming-kubernetes/cnat-controller
-  newTag: ${IMAGE_TAG}
+  newTag: "${IMAGE_TAG}"
 EOF
 
 log "kubectl apply -k ${CP_RUN_DIR}/install"

@@ -125,7 +125,7 @@ func TestMixedVersionRollout(t *testing.T) {
 	}
 	checkWitnesses(t, c, witnessNS, witnesses, "b at 1.2")
 	for _, v := range order {
-		checkFieldsAcrossVersions(t, c, runs[v].Namespace(), v)
+		ledger.CheckReadAlike(t, c, runs[v].Namespace(), v)
 	}
 	disc.check(t)
 }
@@ -341,7 +341,7 @@ func checkWitnesses(t *testing.T, c versioned.Interface, ns string, witnesses []
 		one, err := c.CnatV1().Ats(ns).Get(ctx, w.Name, metav1.GetOptions{})
 		if err != nil {
 			t.Errorf("witness %s in v1: %v", w.Name, err)
-		} else if !sameJSON(t, one.Spec, b.Spec) || !sameJSON(t, one.Status, b.Status) {
+		} else if !ledger.SameJSON(t, one.Spec, b.Spec) || !ledger.SameJSON(t, one.Status, b.Status) {
 			t.Errorf("witness %s: v1 shows %+v %+v, v1beta1 %+v %+v", w.Name, one.Spec, one.Status, b.Spec, b.Status)
 		}
 		alpha, err := c.CnatV1alpha1().Ats(ns).Get(ctx, w.Name, metav1.GetOptions{})
@@ -355,63 +355,6 @@ func checkWitnesses(t *testing.T, c versioned.Interface, ns string, witnesses []
 			}
 		}
 	}
-}
-
-// checkFieldsAcrossVersions reads every At of ns in v1beta1 and v1 (and v1alpha1): the same spec and status,
-// and the command its writer wrote in version.
-func checkFieldsAcrossVersions(t *testing.T, c versioned.Interface, ns, version string) {
-	t.Helper()
-	ctx := context.Background()
-	b, err := c.CnatV1beta1().Ats(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	one, err := c.CnatV1().Ats(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	alpha, err := c.CnatV1alpha1().Ats(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b.Items) != len(one.Items) || len(b.Items) != len(alpha.Items) {
-		t.Errorf("%s: %d Ats in v1beta1, %d in v1, %d in v1alpha1", ns, len(b.Items), len(one.Items), len(alpha.Items))
-	}
-	inV1 := map[string]int{}
-	for i := range one.Items {
-		inV1[one.Items[i].Name] = i
-	}
-	bad := 0
-	for _, at := range b.Items {
-		var want []string
-		switch version {
-		case "v1alpha1":
-			want = []string{"/bin/sh", "-c", "echo " + at.Name}
-		default:
-			want = []string{"echo", at.Name}
-		}
-		i, ok := inV1[at.Name]
-		if !slices.Equal(at.Spec.Command, want) || at.Spec.Image != cnat.DefaultImage || !ok ||
-			!sameJSON(t, one.Items[i].Spec, at.Spec) || !sameJSON(t, one.Items[i].Status, at.Status) {
-			if bad++; bad <= 5 {
-				t.Errorf("%s/%s: v1beta1 %+v, command wanted %q", ns, at.Name, at.Spec, want)
-			}
-		}
-	}
-	t.Logf("%s: %d Ats (written in %s) read alike in v1beta1, v1 and v1alpha1, %d not", ns, len(b.Items), version, bad)
-}
-
-func sameJSON(t *testing.T, a, b any) bool {
-	t.Helper()
-	ja, err := json.Marshal(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jb, err := json.Marshal(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(ja) == string(jb)
 }
 
 // discoveryWatch polls kube-apiserver's discovery of the group — aggregated (/apis) and plain
