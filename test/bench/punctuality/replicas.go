@@ -38,7 +38,7 @@ func (r replicas) standbyNames() string {
 }
 
 // findReplicas finds the cnat-controller processes by their pid files (cnat-controller, cnat-controller-2:
-// hack/lib/cnat.sh) and which one holds the Lease: local-up gives each the identity <hostname>_<name>. At
+// hack/lib/cnat.sh) and which one holds the Lease: local-up gives each the identity <name>_<hostname>_…. At
 // least two, as the Deployment runs them: the benchmark measures the controller as it runs in a cluster,
 // the standby's watch of the Lease included.
 func findReplicas(ctx context.Context, kube kubernetes.Interface, pidDir string) (replicas, error) {
@@ -64,7 +64,7 @@ func findReplicas(ctx context.Context, kube kubernetes.Interface, pidDir string)
 		holder = *lease.Spec.HolderIdentity
 		var r replicas
 		for _, rep := range all {
-			if strings.HasSuffix(holder, "_"+rep.name) {
+			if strings.HasPrefix(holder, rep.name+"_") {
 				r.leader = rep
 			} else {
 				r.standby = append(r.standby, rep)
