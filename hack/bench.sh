@@ -44,7 +44,7 @@ echo "== cnat-controller: punctuality under a steady stream while 100,000 Ats wa
 "${ROOT}/hack/start-controller-replica.sh" cnat-controller-2 >/dev/null
 # shellcheck disable=SC2086 # PUNCTUALITY_FLAGS is a list of flags
 "${ROOT}/_output/bin/punctuality" --kubeconfig "${KUBECONFIG}" --pid-dir "${CP_RUN_DIR}/pids" ${PUNCTUALITY_FLAGS:-}
-(source "${ROOT}/hack/lib/control-plane.sh" && cp_stop_one cnat-controller-2 >/dev/null)
+(source "${ROOT}/hack/lib/control-plane.sh" && cp_stop_one cnat-controller-2 >/dev/null 2>&1)
 
 echo
 echo "== cnat-apiserver against the same At as a CRD of kube-apiserver (peer), etcd alone (floor) and the null backend (ceiling)"
