@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make bench: benchmarks on a local control plane of their own (_output/bench), printing figures. Not tests:
 # the numbers depend on the machine; compare figures of one run with each other.
-# Arguments go to controllerlag; SCALE_FLAGS to the scale benchmark (e.g. "--cnat-ats 20000 --crd-ats 5000"),
-# CNAT_APISERVER_FLAGS to cnat-apiserver.
+# Arguments go to controllerlag; PUNCTUALITY_FLAGS to the punctuality benchmark; SCALE_FLAGS to the scale
+# benchmark (e.g. "--cnat-ats 20000 --crd-ats 5000"), CNAT_APISERVER_FLAGS to cnat-apiserver.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CP_RUN_DIR="${ROOT}/_output/bench"
@@ -33,6 +33,18 @@ echo "== cnat-controller: lag from schedule to Pod, to Running and to Succeeded"
 # It prints what the burst cost each component (from /proc, pid files of local-up), and the floor: the same
 # number of Pods created at once by a client that does nothing else.
 "${ROOT}/_output/bin/controllerlag" --kubeconfig "${KUBECONFIG}" --pid-dir "${CP_RUN_DIR}/pids" "$@"
+
+echo
+echo "== cnat-controller: punctuality under a steady stream while 100,000 Ats wait, and what a waiting At costs"
+(cd "${ROOT}" && go build -o "${ROOT}/_output/bin/punctuality" ./test/bench/punctuality)
+# Two replicas under leader election, as the Deployment runs them; the second is stopped after it. It prints
+# the bare-Pod throughput, the lags of the controller and of its floor (a plain client doing the same at the
+# same kind of instants, with the controller's identity), the leader's idle CPU and memory per waiting At.
+# PUNCTUALITY_FLAGS passes flags to it (e.g. "--waiting 20000 --rounds 2").
+"${ROOT}/hack/start-controller-replica.sh" cnat-controller-2 >/dev/null
+# shellcheck disable=SC2086 # PUNCTUALITY_FLAGS is a list of flags
+"${ROOT}/_output/bin/punctuality" --kubeconfig "${KUBECONFIG}" --pid-dir "${CP_RUN_DIR}/pids" ${PUNCTUALITY_FLAGS:-}
+(source "${ROOT}/hack/lib/control-plane.sh" && cp_stop_one cnat-controller-2 >/dev/null 2>&1)
 
 echo
 echo "== cnat-apiserver against the same At as a CRD of kube-apiserver (peer), etcd alone (floor) and the null backend (ceiling)"

@@ -176,17 +176,24 @@ cnat_switch() {
   cp_wait cnat-controller "${CNAT_CONTROLLER_URL}/healthz"
 }
 
-# cnat_start_controller: starts cnat-controller with the RBAC of its Deployment (artifacts/deploy/controller)
-# and a token of its ServiceAccount, leader election on. Sets CNAT_CONTROLLER_URL (/healthz, /metrics).
+# cnat_start_controller [name]: starts cnat-controller with the RBAC of its Deployment
+# (artifacts/deploy/controller) and a token of its ServiceAccount, leader election on, its identity in the
+# Lease <name>_<hostname>_<start time in ns>: a benchmark tells which process leads by it, and it is unique per
+# process, as the default <hostname>_<uuid> is, so that a new process never takes an old one's Lease for its
+# own. Sets CNAT_CONTROLLER_URL (/healthz, /metrics) for the first, cnat-controller. A second replica, as in
+# the Deployment, is another name (cnat-controller-2): its own pid file, log and port, the same Lease; its URL
+# is its --bind-address (cmdlines/<name>).
 # Callable again after the controller was stopped: it reuses the kubeconfig.
 cnat_start_controller() {
-  local port kubeconfig="${CNAT_DIR}/controller.kubeconfig"
+  local name="${1:-cnat-controller}" port kubeconfig="${CNAT_DIR}/controller.kubeconfig"
   kubectl apply -f "${CP_ROOT}/artifacts/deploy/controller/rbac.yaml" >/dev/null || return
   [[ -f "${kubeconfig}" ]] || cnat_identity_kubeconfig "${kubeconfig}" cnat-controller || return
   port="$(cp_free_ports 1)"
-  cp_spawn cnat-controller --kubeconfig "${kubeconfig}" --bind-address "127.0.0.1:${port}" \
-    --leader-elect --leader-elect-resource-namespace "${CNAT_NAMESPACE}" || return
-  cp_wait cnat-controller "http://127.0.0.1:${port}/healthz" || return
+  cp_spawn "${name}" --kubeconfig "${kubeconfig}" --bind-address "127.0.0.1:${port}" \
+    --leader-elect --leader-elect-resource-namespace "${CNAT_NAMESPACE}" \
+    --leader-elect-identity "${name}_$(hostname)_$(date +%s%N)" || return
+  cp_wait "${name}" "http://127.0.0.1:${port}/healthz" || return
+  [[ "${name}" != cnat-controller ]] && return 0
   CNAT_CONTROLLER_URL="http://127.0.0.1:${port}"
   export CNAT_CONTROLLER_URL
 }

@@ -221,6 +221,9 @@ _cp_bin() {
   case "$1" in
   kube-apiserver | kube-controller-manager | kube-scheduler) echo "${CP_KUBE_BIN_DIR}/$1" ;;
   containerd | kubelet | kube-proxy | coredns) node_binary "$1" ;;
+  # Further replicas of cnat-controller (cnat_start_controller cnat-controller-2): the same binary under a
+  # name, pid file and log of their own.
+  cnat-controller-*) echo "${CP_BIN_DIR}/cnat-controller" ;;
   *) echo "${CP_BIN_DIR}/$1" ;;
   esac
 }

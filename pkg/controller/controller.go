@@ -133,6 +133,11 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
 		return fmt.Errorf("informer caches did not sync")
 	}
+	// Schedules against a wall clock that may be stepped: see clockstep.go.
+	ticker := time.NewTicker(clockCheckPeriod)
+	defer ticker.Stop()
+	since := time.Now()
+	go c.watchClock(ctx, ticker.C, func() clockReading { return readClock(since) })
 	logger.Info("Starting workers", "count", workers)
 	var wg sync.WaitGroup
 	for i := 0; i < workers; i++ {

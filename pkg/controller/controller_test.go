@@ -60,11 +60,12 @@ func newFixture(t *testing.T, ats []*v1beta1.At, pods []*corev1.Pod) *fixture {
 		t.Fatal(err)
 	}
 	c.recorder = f.recorder
+	// The caches hold what the informers' transform keeps, as in cnat-controller: every test runs on it.
 	for _, a := range ats {
-		_ = f.ats.Cnat().V1beta1().Ats().Informer().GetIndexer().Add(a)
+		_ = f.ats.Cnat().V1beta1().Ats().Informer().GetIndexer().Add(mustTrim(t, a.DeepCopy()))
 	}
 	for _, p := range pods {
-		_ = f.pods.Core().V1().Pods().Informer().GetIndexer().Add(p)
+		_ = f.pods.Core().V1().Pods().Informer().GetIndexer().Add(mustTrim(t, p.DeepCopy()))
 	}
 	f.c = c
 	t.Cleanup(c.queue.ShutDown)
@@ -166,15 +167,15 @@ func TestDueAtGetsItsPodAndRuns(t *testing.T) {
 		t.Errorf("pod spec %+v", pod.Spec)
 	}
 
-	// The first pass only creates the Pod: the status waits for the Pod's informer event, so that a burst of
-	// due Ats has all its Pods made before any status write.
+	// The first pass only creates the Pod and queues the At again: its second pass comes behind every At
+	// already due, so that a burst has all its Pods made before any status write.
 	if got := f.at("due"); got.Status.Phase != v1beta1.AtPending || len(f.recorder.Events) != 0 {
 		t.Errorf("after the Pod's creation: status %+v, %d events; want Pending and none", got.Status, len(f.recorder.Events))
 	}
-	if f.c.queue.Len() != 0 {
-		t.Errorf("queue holds %d keys: the Pod's event, not the controller, requeues the At", f.c.queue.Len())
+	if n := f.c.queue.Len(); n != 1 {
+		t.Errorf("queue holds %d keys, want the At queued again for its status", n)
 	}
-	_ = f.pods.Core().V1().Pods().Informer().GetIndexer().Add(&pod)
+	// The second pass writes the status without waiting for the Pod cache: with the Pod its create returned.
 	if wait := f.sync("ns/due"); wait != 0 {
 		t.Errorf("requeue after %v for a due At", wait)
 	}
@@ -195,6 +196,31 @@ func TestDueAtGetsItsPodAndRuns(t *testing.T) {
 cnat_controller_ats_started_total 1
 `), "cnat_controller_ats_started_total"); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestPodsFirst: Ats due together get all their Pods before the first status write: each first pass queues
+// its At again behind the others.
+func TestPodsFirst(t *testing.T) {
+	a, b := newAt("a", now.Add(-time.Second), v1beta1.AtPending), newAt("b", now.Add(-time.Second), v1beta1.AtPending)
+	f := newFixture(t, []*v1beta1.At{a, b}, nil)
+	f.c.queue.Add("ns/a")
+	f.c.queue.Add("ns/b")
+	f.c.processNextItem(context.Background())
+	f.c.processNextItem(context.Background())
+	if pods := f.podList(); len(pods) != 2 || f.at("a").Status.Phase != v1beta1.AtPending || f.at("b").Status.Phase != v1beta1.AtPending {
+		t.Fatalf("after two passes: %d Pods, phases %q %q; want both Pods and both Ats still Pending", len(pods), f.at("a").Status.Phase, f.at("b").Status.Phase)
+	}
+	f.c.processNextItem(context.Background())
+	f.c.processNextItem(context.Background())
+	for _, name := range []string{"a", "b"} {
+		if got := f.at(name); got.Status.Phase != v1beta1.AtRunning ||
+			meta.FindStatusCondition(got.Status.Conditions, ConditionStarted).Reason != ReasonPodCreated {
+			t.Errorf("At %s after its second pass: %+v", name, got.Status)
+		}
+	}
+	if pods := f.podList(); len(pods) != 2 {
+		t.Errorf("%d Pods, want one per At", len(pods))
 	}
 }
 

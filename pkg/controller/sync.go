@@ -61,9 +61,9 @@ func untilDue(at *v1beta1.At, now time.Time) time.Duration {
 }
 
 // syncPending waits for the schedule, then runs the At's Pod and marks the At Running, in two passes: the
-// first creates the Pod and returns (the Pod's informer event requeues the At, see createdPods), the second
-// finds the Pod in the cache and writes the status. A Pod that exists already (e.g. after a crash between
-// the two) is adopted.
+// first creates the Pod and queues the At again, behind every At already due (see createdPods); the second
+// writes the status, with the Pod from the cache or, before the cache has it, as its create returned it. A
+// Pod that exists already (e.g. after a crash between the two) is adopted.
 func (c *Controller) syncPending(ctx context.Context, at *v1beta1.At) (time.Duration, error) {
 	if wait := untilDue(at, c.clock.Now()); wait > 0 {
 		return wait, nil
@@ -72,19 +72,22 @@ func (c *Controller) syncPending(ctx context.Context, at *v1beta1.At) (time.Dura
 	if err != nil {
 		return 0, err
 	}
+	ours := c.createdPods.pod(at.UID)
+	if pod == nil {
+		pod = ours // created by the first pass, not in the cache yet
+	}
 	if pod == nil {
 		existing, err := c.createPod(ctx, at)
 		if err != nil {
 			return 0, err
 		}
 		if existing == nil {
-			c.createdPods.remember(at.UID)
-			return 0, nil // the status comes when the Pod's informer event requeues the At
+			return 0, nil // created and the At queued again: the status comes in its second pass
 		}
-		pod = existing // unknown to the cache yet: ours from the first pass, or an earlier run's
+		pod = existing // unknown to the cache yet: an earlier run's
 	}
 	reason := ReasonPodAdopted
-	if c.createdPods.created(at.UID) {
+	if ours != nil {
 		reason = ReasonPodCreated
 	}
 	return 0, c.markRunning(ctx, at, pod, reason)
@@ -117,8 +120,9 @@ func (c *Controller) markRunning(ctx context.Context, at *v1beta1.At, pod *corev
 	return nil
 }
 
-// createPod creates the At's Pod. It returns nil when it created the Pod, and the Pod when one controlled by
-// the At existed already that the cache had not seen (made by this run's first pass or by an earlier run).
+// createPod creates the At's Pod, remembers it (createdPods) and queues the At again, for its status. It
+// returns nil when it created the Pod, and the Pod when one controlled by the At existed already that the
+// cache had not seen (made by an earlier run).
 func (c *Controller) createPod(ctx context.Context, at *v1beta1.At) (*corev1.Pod, error) {
 	pod, err := c.kubeClient.CoreV1().Pods(at.Namespace).Create(ctx, NewPod(at), metav1.CreateOptions{FieldManager: ControllerName})
 	if apierrors.IsAlreadyExists(err) {
@@ -136,6 +140,10 @@ func (c *Controller) createPod(ctx context.Context, at *v1beta1.At) (*corev1.Pod
 	}
 	klog.FromContext(ctx).V(2).Info("Created Pod", "at", klog.KObj(at), "pod", klog.KObj(pod))
 	c.metrics.started(pod.CreationTimestamp.Sub(at.Spec.Schedule.Time))
+	c.createdPods.remember(at.UID, pod)
+	// The At is being processed: the queue holds the key back until this pass is done, then appends it
+	// behind what is queued (FIFO).
+	c.queue.Add(cache.MetaObjectToName(at).String())
 	return nil, nil
 }
 

@@ -36,7 +36,7 @@ func NewOptions() *Options {
 		Burst:         2000,
 		Workers:       64,
 		BindAddress:   ":8080",
-		Resync:        10 * time.Minute,
+		Resync:        0,
 		LeaderElect:   true,
 		LeaseNS:       "cnat-system",
 		LeaseName:     "cnat-controller",
@@ -54,7 +54,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "Burst of requests to the API servers above --kube-api-qps.")
 	fs.IntVar(&o.Workers, "workers", o.Workers, fmt.Sprintf("Ats synced in parallel (1 to %d).", maxWorkers))
 	fs.StringVar(&o.BindAddress, "bind-address", o.BindAddress, "Address (host:port) of the HTTP server for /healthz and /metrics.")
-	fs.DurationVar(&o.Resync, "resync-period", o.Resync, "How often every At is looked at again even without a change; 0 for never.")
+	fs.DurationVar(&o.Resync, "resync-period", o.Resync, "How often every At and Pod is looked at again even without a change; 0 (the default) for never: changes come as events, schedules as timers, and a stepped wall clock is noticed on its own. A resync queues every At at once, ahead of those falling due.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Run only while holding the Lease, so that replicas never act twice.")
 	fs.StringVar(&o.LeaseNS, "leader-elect-resource-namespace", o.LeaseNS, "Namespace of the leader election Lease.")
 	fs.StringVar(&o.LeaseName, "leader-elect-resource-name", o.LeaseName, "Name of the leader election Lease.")

@@ -54,3 +54,11 @@ func TestFlagsKeepTheirNames(t *testing.T) {
 		}
 	}
 }
+
+// No resync by default: changes come as events and schedules as timers; a resync would queue every At at
+// once, ahead of those falling due (docs/controller.md).
+func TestNoResyncByDefault(t *testing.T) {
+	if got := NewOptions().Resync; got != 0 {
+		t.Errorf("default --resync-period %v, want 0", got)
+	}
+}

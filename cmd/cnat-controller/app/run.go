@@ -172,10 +172,13 @@ func dialDiscardingUnsent(dialer *net.Dialer) func(ctx context.Context, network,
 }
 
 func runController(ctx context.Context, o *Options, atClient versioned.Interface, kubeClient kubernetes.Interface, metrics *controller.Metrics) error {
-	atFactory := atinformers.NewSharedInformerFactory(atClient, o.Resync)
+	// Cached without what the controller never reads (controller.TrimForCache): what a waiting At costs is
+	// what its cache entry holds.
+	atFactory := atinformers.NewSharedInformerFactoryWithOptions(atClient, o.Resync, atinformers.WithTransform(controller.TrimForCache))
 	// Only the Pods of Ats: a controller in a big cluster need not cache every Pod.
 	podFactory := kubeinformers.NewSharedInformerFactoryWithOptions(kubeClient, o.Resync,
-		kubeinformers.WithTweakListOptions(func(opts *metav1.ListOptions) { opts.LabelSelector = controller.AtLabel }))
+		kubeinformers.WithTweakListOptions(func(opts *metav1.ListOptions) { opts.LabelSelector = controller.AtLabel }),
+		kubeinformers.WithTransform(controller.TrimForCache))
 	c, err := controller.New(atClient, kubeClient, atFactory.Cnat().V1beta1().Ats(), podFactory.Core().V1().Pods(), metrics, clock.RealClock{})
 	if err != nil {
 		return err

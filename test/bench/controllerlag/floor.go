@@ -15,7 +15,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/programming-kubernetes/cnat/test/bench/internal/benchkube"
 	"github.com/programming-kubernetes/cnat/test/bench/internal/proccpu"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/seen"
 	"github.com/programming-kubernetes/cnat/test/bench/internal/workload"
 )
 
@@ -26,19 +28,19 @@ import (
 // controller can start its Pods sooner than kube-apiserver accepts them; this is how soon that is here. It
 // returns the p99 of that lag.
 func podFloor(ctx context.Context, config *rest.Config, count, workers int) (time.Duration, error) {
-	kube, err := kubernetes.NewForConfig(floorConfig(config))
+	kube, err := kubernetes.NewForConfig(benchkube.FloorConfig(config))
 	if err != nil {
 		return 0, err
 	}
-	ns, err := newNamespace(ctx, kube, "bench-floor-")
+	ns, err := benchkube.NewNamespace(ctx, kube, "bench-floor-")
 	if err != nil {
 		return 0, err
 	}
-	defer deleteNamespace(kube, ns)
+	defer benchkube.DeleteNamespace(kube, ns, 2*time.Minute)
 
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	seen, err := watchSeen(watchCtx, func(rv string) (watch.Interface, error) {
+	seen, err := seen.Watch(watchCtx, func(rv string) (watch.Interface, error) {
 		return kube.CoreV1().Pods(ns).Watch(watchCtx, metav1.ListOptions{ResourceVersion: rv})
 	}, func(o runtime.Object) (string, bool) { return o.(*corev1.Pod).Name, true })
 	if err != nil {
@@ -74,14 +76,6 @@ func podFloor(ctx context.Context, config *rest.Config, count, workers int) (tim
 	return percentile(b.lags, 0.99), nil
 }
 
-// floorConfig is config for a floor's client: protobuf, as cnat-controller speaks it, and no client-side
-// rate limit.
-func floorConfig(config *rest.Config) *rest.Config {
-	config = withProtobuf(config)
-	config.QPS, config.Burst = -1, 0
-	return config
-}
-
 // burst is what a floor's burst took: each object's lag from its start until seen (sorted), the wall time
 // until the last was seen, and the CPU each process spent meanwhile.
 type burst struct {
@@ -92,15 +86,15 @@ type burst struct {
 
 // runBurst lets what the floor set up settle for a second, then calls do for 0…count-1 from workers at once
 // and waits until seen has count objects (what names them in an error). Both floors measure the same way.
-func runBurst(ctx context.Context, seen *seenTimes, count, workers int, what string, do func(i int, start time.Time) error) (*burst, error) {
+func runBurst(ctx context.Context, watched *seen.Times, count, workers int, what string, do func(i int, start time.Time) error) (*burst, error) {
 	time.Sleep(time.Second)
 	cpuBefore, start := proccpu.Take(pidDir), time.Now()
 	if _, err := workload.Run(ctx, workers, 0, count, func(_ context.Context, i int) error { return do(i, start) }); err != nil {
 		return nil, err
 	}
-	if err := seen.waitFor(count, what); err != nil {
+	if err := watched.WaitFor(count, what); err != nil {
 		return nil, err
 	}
 	cpuAfter, wall := proccpu.Take(pidDir), time.Since(start)
-	return &burst{lags: seen.lagsSince(start), wall: wall, cpu: cpuAfter.Since(cpuBefore)}, nil
+	return &burst{lags: watched.LagsSince(start), wall: wall, cpu: cpuAfter.Since(cpuBefore)}, nil
 }

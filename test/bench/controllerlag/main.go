@@ -10,15 +10,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"sort"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -27,7 +24,9 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/controller"
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/benchkube"
 	"github.com/programming-kubernetes/cnat/test/bench/internal/proccpu"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/seen"
 )
 
 func main() {
@@ -67,27 +66,27 @@ func run(kubeconfig string, count int, lead time.Duration) error {
 	kube := kubernetes.NewForConfigOrDie(config)
 	// Protobuf, as cnat-controller speaks it: decoding the watch costs this process (which shares the cores
 	// with what it measures) a ninth of JSON.
-	ats := versioned.NewForConfigOrDie(withProtobuf(config))
+	ats := versioned.NewForConfigOrDie(benchkube.WithProtobuf(config))
 
-	ns, err := newNamespace(ctx, kube, "bench-lag-")
+	ns, err := benchkube.NewNamespace(ctx, kube, "bench-lag-")
 	if err != nil {
 		return err
 	}
 	// Deleting 1000 Ats and their Pods is work for the control plane: wait for it, so that it does not
 	// weigh on whatever is measured next.
-	defer deleteNamespace(kube, ns)
+	defer benchkube.DeleteNamespace(kube, ns, 2*time.Minute)
 
 	// Watch first, so that no event is missed; each event is timed when it arrives.
 	watchCtx, stopWatches := context.WithCancel(ctx)
 	defer stopWatches()
-	podSeen, err := watchSeen(watchCtx, func(rv string) (watch.Interface, error) {
+	podSeen, err := seen.Watch(watchCtx, func(rv string) (watch.Interface, error) {
 		return kube.CoreV1().Pods(ns).Watch(watchCtx, metav1.ListOptions{LabelSelector: controller.AtLabel, ResourceVersion: rv})
 	}, func(o runtime.Object) (string, bool) { return o.(*corev1.Pod).Labels[controller.AtLabel], true })
 	if err != nil {
 		return err
 	}
-	watchAts := func(phase v1beta1.AtPhase) (*seenTimes, error) {
-		return watchSeen(watchCtx, func(rv string) (watch.Interface, error) {
+	watchAts := func(phase v1beta1.AtPhase) (*seen.Times, error) {
+		return seen.Watch(watchCtx, func(rv string) (watch.Interface, error) {
 			return ats.CnatV1beta1().Ats(ns).Watch(watchCtx, metav1.ListOptions{ResourceVersion: rv})
 		}, func(o runtime.Object) (string, bool) {
 			at := o.(*v1beta1.At)
@@ -122,20 +121,20 @@ func run(kubeconfig string, count int, lead time.Duration) error {
 	cpuBefore, burstStart := proccpu.Take(pidDir), time.Now()
 
 	deadline := schedule.Add(5 * time.Minute)
-	waitUntil(deadline, func() bool { return runningSeen.count() == count && podSeen.count() == count })
+	seen.Until(deadline, func() bool { return runningSeen.Count() == count && podSeen.Count() == count })
 	cpuRunning, burst := proccpu.Take(pidDir), time.Since(burstStart)
-	waitUntil(deadline, func() bool { return succeededSeen.count() == count })
+	seen.Until(deadline, func() bool { return succeededSeen.Count() == count })
 	cpuSucceeded, whole := proccpu.Take(pidDir), time.Since(burstStart)
 	stopWatches()
 	waitForProfiles()
 
 	fmt.Printf("\n%d Ats due in the same second (%s)\n", count, schedule.Format(time.RFC3339))
-	podLags, runningLags := podSeen.lagsSince(schedule), runningSeen.lagsSince(schedule)
+	podLags, runningLags := podSeen.LagsSince(schedule), runningSeen.LagsSince(schedule)
 	printLags("lag from schedule to", []lagRow{
 		{"Pod created (watch)", podLags},
 		{"At Running (watch)", runningLags},
 		// It includes the Pod's simulated run time.
-		{"At Succeeded (watch)", succeededSeen.lagsSince(schedule)},
+		{"At Succeeded (watch)", succeededSeen.LagsSince(schedule)},
 	})
 	cpuRunning.Since(cpuBefore).Print(os.Stdout, "from the schedule until every At was Running", burst, count)
 	cpuSucceeded.Since(cpuBefore).Print(os.Stdout, "from the schedule until every At had Succeeded", whole, count)
@@ -204,13 +203,6 @@ func ratio(a, b time.Duration) float64 {
 	return a.Seconds() / b.Seconds()
 }
 
-// waitUntil polls done every 10ms until it is true or the deadline has passed.
-func waitUntil(deadline time.Time, done func() bool) {
-	for !done() && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // createAts creates the Ats from 16 workers.
 func createAts(ctx context.Context, ats versioned.Interface, ns string, count int, schedule time.Time) error {
 	names := make(chan int)
@@ -248,55 +240,6 @@ func createAts(ctx context.Context, ats versioned.Interface, ns string, count in
 	default:
 		return nil
 	}
-}
-
-// newNamespace creates a namespace named prefix + a random suffix and waits (up to ten seconds) for its
-// default ServiceAccount: Pods of a new namespace are refused until it exists.
-func newNamespace(ctx context.Context, kube kubernetes.Interface, prefix string) (string, error) {
-	ns := prefix + rand.String(5)
-	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		return "", err
-	}
-	for i := 0; i < 100; i++ {
-		if _, err := kube.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return ns, nil
-}
-
-// withProtobuf: requests and answers in protobuf, as cnat-controller sends them, JSON accepted for what has
-// no protobuf form.
-func withProtobuf(config *rest.Config) *rest.Config {
-	config = rest.CopyConfig(config)
-	config.ContentType = runtime.ContentTypeProtobuf
-	config.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-	return config
-}
-
-// deleteNamespace deletes ns and waits (up to two minutes) until it is gone.
-func deleteNamespace(kube kubernetes.Interface, ns string) {
-	ctx := context.Background()
-	if err := kube.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
-		fmt.Fprintln(os.Stderr, "deleting namespace", ns, err)
-		return
-	}
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-		if _, err := kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
-			return
-		}
-	}
-	fmt.Fprintln(os.Stderr, "namespace", ns, "still terminating after 2 minutes")
-}
-
-func lagsOf(seen map[string]time.Time, schedule time.Time) []time.Duration {
-	lags := make([]time.Duration, 0, len(seen))
-	for _, t := range seen {
-		lags = append(lags, t.Sub(schedule))
-	}
-	sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
-	return lags
 }
 
 func percentile(sorted []time.Duration, p float64) time.Duration {

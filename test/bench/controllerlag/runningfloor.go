@@ -15,6 +15,8 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/controller"
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/benchkube"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/seen"
 )
 
 // runningFloor measures the floor under the At Running lag: the least work that makes an At Running, done
@@ -25,7 +27,7 @@ import (
 // follows them to their end as it does its own. The Ats are created beforehand, due in an hour, so that the
 // controller does not start them itself. It returns the p99 of the lag from the start to each At's Running.
 func runningFloor(ctx context.Context, config *rest.Config, count, workers int) (time.Duration, error) {
-	config = floorConfig(config)
+	config = benchkube.FloorConfig(config)
 	kube, err := kubernetes.NewForConfig(config)
 	if err != nil {
 		return 0, err
@@ -34,11 +36,11 @@ func runningFloor(ctx context.Context, config *rest.Config, count, workers int) 
 	if err != nil {
 		return 0, err
 	}
-	ns, err := newNamespace(ctx, kube, "bench-floor-running-")
+	ns, err := benchkube.NewNamespace(ctx, kube, "bench-floor-running-")
 	if err != nil {
 		return 0, err
 	}
-	defer deleteNamespace(kube, ns)
+	defer benchkube.DeleteNamespace(kube, ns, 2*time.Minute)
 	if err := createAts(ctx, ats, ns, count, time.Now().Add(time.Hour)); err != nil {
 		return 0, err
 	}
@@ -52,7 +54,7 @@ func runningFloor(ctx context.Context, config *rest.Config, count, workers int) 
 
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	seen, err := watchSeen(watchCtx, func(rv string) (watch.Interface, error) {
+	seen, err := seen.Watch(watchCtx, func(rv string) (watch.Interface, error) {
 		return ats.CnatV1beta1().Ats(ns).Watch(watchCtx, metav1.ListOptions{ResourceVersion: rv})
 	}, func(o runtime.Object) (string, bool) {
 		at := o.(*v1beta1.At)

@@ -1,18 +1,15 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 
 	"github.com/programming-kubernetes/cnat/test/bench/internal/procmem"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/promtext"
 )
 
 // memory is what a server holds: its resident set (from /proc) and its Go heap in use (from its /metrics),
@@ -43,24 +40,12 @@ func (s server) settledMemory(ctx context.Context, pidDir string, settle time.Du
 	if err != nil {
 		return memory{}, fmt.Errorf("%s: /metrics: %w", s.component, err)
 	}
-	heap, err := metricValue(metrics, "go_memstats_heap_inuse_bytes")
+	heap, err := promtext.Value(metrics, "go_memstats_heap_inuse_bytes")
 	if err != nil {
 		return memory{}, fmt.Errorf("%s: %w", s.component, err)
 	}
 	rss, err := procmem.RSSMiB(pidDir, s.component)
 	return memory{rssMiB: rss, heapMiB: heap / (1 << 20)}, err
-}
-
-// metricValue is the value of an unlabelled metric in the Prometheus text format.
-func metricValue(text []byte, name string) (float64, error) {
-	scanner := bufio.NewScanner(bytes.NewReader(text))
-	scanner.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	for scanner.Scan() {
-		if rest, ok := strings.CutPrefix(scanner.Text(), name+" "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(rest), 64)
-		}
-	}
-	return 0, fmt.Errorf("no metric %s", name)
 }
 
 func rawClient(config *rest.Config) (*rest.RESTClient, error) {

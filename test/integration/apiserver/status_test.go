@@ -3,12 +3,14 @@ package apiserver
 import (
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1alpha1"
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
+	"github.com/programming-kubernetes/cnat/pkg/controller"
 )
 
 // TestStatusSubresource: the main resource cannot write status, ats/status cannot write spec or metadata,
@@ -65,6 +67,43 @@ func TestStatusSubresource(t *testing.T) {
 	_, err = ats.UpdateStatus(ctx(), again, metav1.UpdateOptions{})
 	if !apierrors.IsInvalid(err) || !causeFor(err, "status.phase") {
 		t.Errorf("Running → Pending: %v, want 422 on status.phase", err)
+	}
+}
+
+// TestStatusWriteOfATrimmedAt: cnat-controller caches Ats without their managedFields and annotations
+// (controller.TrimForCache) and writes the status over such a copy; the stored annotations and the other
+// writers' managedFields stay.
+func TestStatusWriteOfATrimmedAt(t *testing.T) {
+	ats := server.Client.CnatV1beta1().Ats(namespace(t))
+	sent := newAt("trimmed")
+	sent.Annotations = map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"spec":{}}`}
+	at, err := ats.Create(ctx(), sent, metav1.CreateOptions{FieldManager: "creator"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached, err := controller.TrimForCache(at.DeepCopy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	trimmed := cached.(*v1beta1.At)
+	if trimmed.Annotations != nil || trimmed.ManagedFields != nil {
+		t.Fatalf("the transform kept annotations %v, managedFields %v", trimmed.Annotations, trimmed.ManagedFields)
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "trimmed-x7k2p", CreationTimestamp: metav1.Now().Rfc3339Copy()}}
+	trimmed.Status = *controller.RunningStatus(trimmed, pod, controller.ReasonPodCreated)
+	updated, err := ats.UpdateStatus(ctx(), trimmed, metav1.UpdateOptions{FieldManager: controller.ControllerName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if updated.Status.Phase != v1beta1.AtRunning || updated.Annotations["kubectl.kubernetes.io/last-applied-configuration"] == "" {
+		t.Errorf("after the status write: phase %q, annotations %v; want Running and the stored annotation", updated.Status.Phase, updated.Annotations)
+	}
+	managers := map[string]bool{}
+	for _, entry := range updated.ManagedFields {
+		managers[entry.Manager] = true
+	}
+	if !managers["creator"] || !managers[controller.ControllerName] {
+		t.Errorf("managedFields of %v, want the creator's and %s's", managers, controller.ControllerName)
 	}
 }
 
