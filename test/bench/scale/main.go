@@ -53,7 +53,7 @@ func main() {
 	var m millionOptions
 	var crdSteps string
 	flag.IntVar(&m.ats, "million", 0, "the million-At mode instead: this many Ats loaded straight into etcd (etcdload), the CRD peer in --crd-steps (0: the mode of 100,000 created through the API)")
-	flag.StringVar(&crdSteps, "crd-steps", "100000,250000,500000,1000000", "million mode: counts of CRD objects loaded in turn, while kube-apiserver's RSS stays in --crd-rss-budget-mib (empty: no CRD peer)")
+	flag.StringVar(&crdSteps, "crd-steps", "100000,250000", "million mode: counts of CRD objects loaded in turn, while kube-apiserver's RSS stays in --crd-rss-budget-mib (empty: no CRD peer)")
 	flag.Float64Var(&m.crdBudgetMiB, "crd-rss-budget-mib", 8192, "million mode: the next CRD step is not loaded if kube-apiserver's RSS would pass this at its peak")
 	flag.Float64Var(&m.killMiB, "rss-kill-mib", 10240, "million mode: a server whose RSS passes this is killed and the run aborted")
 	flag.IntVar(&m.watchers, "million-watchers", 1000, "million mode: watchers of the namespace, directly on cnat-apiserver")

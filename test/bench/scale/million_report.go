@@ -52,7 +52,8 @@ func printMillion(out io.Writer, m millionOptions, f *millionFigures) {
 	row(fmt.Sprintf("LIST in pages of %d (the first %d), through the aggregator: pages, p50, p99, max", m.pageSize, m.pages),
 		fmt.Sprintf("%d, %s, %s, %s (all in %s)", f.pages.Ops(), millis(f.pages.P50()), millis(f.pages.P99()),
 			millis(percentile(f.pages.Latencies, 1)), seconds(f.pages.Elapsed)), "")
-	row("  pages served from the watch cache, from etcd", fmt.Sprintf("%.0f, %.0f", f.cacheLists, f.etcdLs), "all from the cache")
+	row("  pages served from the watch cache, from etcd", fmt.Sprintf("%.0f, %.0f", f.cacheLists, f.etcdLs),
+		fmt.Sprintf("all from the cache: %s", verdict(f.etcdLs == 0)))
 	watchRows(row, "watchers, server just restarted (cold)", f.fanOutCold)
 	watchRows(row, fmt.Sprintf("watchers, after %s of writes (warm)", m.warmUp), f.fanOut)
 	watchRows(row, "floor: the same watchers of a bare Go TLS server", f.floor)
