@@ -35,8 +35,9 @@ import (
 // pageSize is how many values one etcd range read returns, as many as the watch cache's own initial list
 // reads per page (k8s.io/apiserver's storageWatchListPageSize). Every range read with a limit makes etcd count
 // all the keys from the page's start to the end of the resource, so the check costs a count of up to every
-// At per page: with a million Ats, pages of 1,000 took 190 s on two busy cores, pages of 10,000 a tenth of
-// that. A page is 10,000 values, a few MiB: far below the gRPC message limits of etcd's client (2 GiB) and
+// At per page: with a million Ats on two busy cores (the watch cache reading the same million at the same
+// time), pages of 1,000 took 190 s, pages of 10,000 108 s on a busier machine (docs/performance.md, "A
+// million Ats"). A page is 10,000 values, a few MiB: far below the gRPC message limits of etcd's client (2 GiB) and
 // server (--max-request-bytes bounds requests, not responses). A variable for the tests.
 var pageSize int64 = 10000
 
