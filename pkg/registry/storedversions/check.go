@@ -32,9 +32,14 @@ import (
 	"k8s.io/klog/v2"
 )
 
-// pageSize is how many values one etcd range read returns: large enough that a million objects take a
-// thousand round trips, small enough to stay far below etcd's 2 MiB response default per value size.
-const pageSize = 1000
+// pageSize is how many values one etcd range read returns, as many as the watch cache's own initial list
+// reads per page (k8s.io/apiserver's storageWatchListPageSize). Every range read with a limit makes etcd count
+// all the keys from the page's start to the end of the resource, so the check costs a count of up to every
+// At per page: with a million Ats on two busy cores (the watch cache reading the same million at the same
+// time), pages of 1,000 took 190 s, pages of 10,000 108 s on a busier machine (docs/performance.md, "A
+// million Ats"). A page is 10,000 values, a few MiB: far below the gRPC message limits of etcd's client (2 GiB) and
+// server (--max-request-bytes bounds requests, not responses). A variable for the tests.
+var pageSize int64 = 10000
 
 // Resource is what to check: where a resource's objects are in etcd, how to read them, and which versions
 // the server serves.

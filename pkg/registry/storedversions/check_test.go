@@ -21,9 +21,11 @@ import (
 )
 
 // TestTakeCountsEveryStoredVersion: values in JSON and in protobuf, encrypted with the key as authenticated
-// data as the store writes them, over several pages; keys of other resources under the same prefix are not
-// counted.
+// data as the store writes them, over several pages (of 1000 here); keys of other resources under the same
+// prefix are not counted.
 func TestTakeCountsEveryStoredVersion(t *testing.T) {
+	defer func(size int64) { pageSize = size }(pageSize)
+	pageSize = 1000
 	etcd, err := embeddedetcd.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -49,7 +50,40 @@ func main() {
 	flag.IntVar(&o.watchers, "watchers", 100, "watchers of the fan-out")
 	flag.IntVar(&o.watchEvents, "watch-events", 500, "objects created while the watchers watch")
 	flag.DurationVar(&o.settle, "settle", 15*time.Second, "wait before reading memory: controllers catch up, the watch cache's history ages")
+	var m millionOptions
+	var crdSteps string
+	flag.IntVar(&m.ats, "million", 0, "the million-At mode instead: this many Ats loaded straight into etcd (etcdload), the CRD peer in --crd-steps (0: the mode of 100,000 created through the API)")
+	flag.StringVar(&crdSteps, "crd-steps", "100000,250000", "million mode: counts of CRD objects loaded in turn, while kube-apiserver's RSS stays in --crd-rss-budget-mib (empty: no CRD peer)")
+	flag.Float64Var(&m.crdBudgetMiB, "crd-rss-budget-mib", 8192, "million mode: the next CRD step is not loaded if kube-apiserver's RSS would pass this at its peak")
+	flag.Float64Var(&m.killMiB, "rss-kill-mib", 10240, "million mode: a server whose RSS passes this is killed and the run aborted")
+	flag.IntVar(&m.watchers, "million-watchers", 1000, "million mode: watchers of the namespace, directly on cnat-apiserver")
+	flag.IntVar(&m.writeRate, "write-rate", 100, "million mode: Ats created per second while they watch")
+	flag.DurationVar(&m.writeDuration, "write-duration", 30*time.Second, "million mode: how long they are created")
+	flag.DurationVar(&m.warmUp, "warm-up", 80*time.Second, "million mode: Ats created at --write-rate before the second set of watchers opens (the watch cache's event history grows to the rate)")
+	flag.IntVar(&m.loadWorkers, "load-workers", 8, "million mode: concurrent writers of the loader")
+	flag.IntVar(&m.loadBatch, "load-batch", 100, "million mode: keys per etcd transaction of the loader (1: a revision per object, as the API writes them; etcd allows 128 by default)")
+	flag.IntVar(&m.pages, "pages", 200, "million mode: pages of the paginated list timed, from the first (0: all; a list that outlasts etcd's compaction interval, 5 minutes, fails with 410 Gone)")
+	flag.IntVar(&m.pageSize, "page-size", 500, "million mode: limit of the paginated list")
+	flag.StringVar(&m.etcdURL, "etcd-url", os.Getenv("CP_ETCD_URL"), "million mode: the etcd of the control plane")
 	flag.Parse()
+	for s := range strings.SplitSeq(crdSteps, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "scale: --crd-steps:", err)
+			os.Exit(2)
+		}
+		m.crdSteps = append(m.crdSteps, n)
+	}
+	if m.ats > 0 {
+		if err := runMillionMode(context.Background(), o, m); err != nil {
+			fmt.Fprintln(os.Stderr, "scale:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)
 		os.Exit(1)
@@ -121,6 +155,26 @@ func run(ctx context.Context, o options) error {
 	slices.Reverse(measured)
 	printScale(os.Stdout, subjects, measured, o.lists)
 	return nil
+}
+
+// runMillionMode connects to the servers and runs the million-At mode.
+func runMillionMode(ctx context.Context, o options, m millionOptions) error {
+	base, err := clientcmd.BuildConfigFromFlags("", o.kubeconfig)
+	if err != nil {
+		return err
+	}
+	base.QPS, base.Burst = -1, 0
+	base.Timeout = 10 * time.Minute
+	direct := atstore.WithProtobuf(base)
+	direct.Host = o.cnatURL
+	watchConfig := rest.CopyConfig(direct)
+	watchConfig.Timeout = 0 // watches last
+	return runMillion(ctx, o, m, clients{
+		kube: kubernetes.NewForConfigOrDie(base), dyn: dynamic.NewForConfigOrDie(base),
+		base: base, direct: direct,
+		cnatAgg: versioned.NewForConfigOrDie(atstore.WithProtobuf(base)),
+		cnatDx:  versioned.NewForConfigOrDie(watchConfig),
+	})
 }
 
 func (o options) pidDir() string {
