@@ -72,11 +72,41 @@ func evaluateTargets(results map[string]map[string]workload.Result, cpu cpuRatio
 			targets = append(targets, t)
 		}
 	}
-	return targets
+	return append(targets, evaluateGuards(results, cpu)...)
+}
+
+// The guards of issue #22: what earlier rounds reached, kept from sliding back. cnat-apiserver's CPU per call
+// at most the reference server's (both ÷ the CRD's in the same rounds, so the CRD's cost cancels out), and
+// cnat called directly at least as fast as the CRD on every verb but get (a get is one etcd-free read from
+// either watch cache; both are bound by the client there).
+var (
+	maxCPUOfReference = 1.0
+	minDirectOfCRD    = 1.0
+	directVerbs       = []string{"create", "update", "delete"}
+)
+
+func evaluateGuards(results map[string]map[string]workload.Result, cpu cpuRatio) []target {
+	var guards []target
+	for _, verb := range targetVerbs {
+		reference, referenceOK := cpu(verb, sampleAggJSON)
+		for _, backend := range targetBackends {
+			t := target{what: "guard: CPU per call ÷ the reference server's", workload: verb, backend: backend,
+				limit: maxCPUOfReference, atMost: true}
+			cnat, ok := cpu(verb, backend)
+			t.measured, t.known = quotient(cnat, reference, ok && referenceOK)
+			guards = append(guards, t)
+		}
+	}
+	for _, verb := range directVerbs {
+		t := target{what: "guard: throughput called directly ÷ the CRD's", workload: verb, backend: cnatDirect, limit: minDirectOfCRD}
+		t.measured, t.known = throughputRatio(results, verb, cnatDirect, peer)
+		guards = append(guards, t)
+	}
+	return guards
 }
 
 func printTargets(out io.Writer, targets []target) {
-	fmt.Fprintln(out, "TARGETS (issue #14), ratios of figures of this run:")
+	fmt.Fprintln(out, "TARGETS (issue #14) and GUARDS (issue #22), ratios of figures of this run:")
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "  target\tworkload\tbackend\tmeasured\ttarget\tverdict")
 	met, known := 0, 0

@@ -18,11 +18,12 @@ func ops(n int, elapsed time.Duration) workload.Result {
 func TestEvaluateTargets(t *testing.T) {
 	results := map[string]map[string]workload.Result{
 		// crd 1000/s; cnat JSON 1000/s (1.00: met at ≥1.0), protobuf 990/s (0.99: missed).
-		"create": {peer: ops(1000, time.Second), cnatAggJSON: ops(1000, time.Second), cnatAggProto: ops(990, time.Second)},
+		// cnat called directly: 1.10 of the CRD (the guard ≥ 1.0 is met).
+		"create": {peer: ops(1000, time.Second), cnatAggJSON: ops(1000, time.Second), cnatAggProto: ops(990, time.Second), cnatDirect: ops(1100, time.Second)},
 		// get ≥ 0.8: 0.80 is met, 0.79 missed.
 		"get": {peer: ops(1000, time.Second), cnatAggJSON: ops(800, time.Second), cnatAggProto: ops(790, time.Second)},
-		// update and delete did not run for protobuf.
-		"update": {peer: ops(100, time.Second), cnatAggJSON: ops(95, time.Second)},
+		// update and delete did not run for protobuf; update directly 0.90 of the CRD (guard missed).
+		"update": {peer: ops(100, time.Second), cnatAggJSON: ops(95, time.Second), cnatDirect: ops(90, time.Second)},
 		"delete": {peer: ops(100, time.Second), cnatAggJSON: ops(50, time.Second)},
 	}
 	cpu := cpuCosts{}
@@ -47,18 +48,23 @@ func TestEvaluateTargets(t *testing.T) {
 		"thr update cnat-agg-json":  "0.95 met",
 		"thr update cnat-agg-proto": "- -",
 		"thr delete cnat-agg-json":  "0.50 MISSED",
+		// The CPU guard needs the reference server's CPU, which only the alternating rounds measure.
+		"gua create cnat-agg-json": "- -",
+		"gua create cnat-direct":   "1.10 met",
+		"gua update cnat-direct":   "0.90 MISSED",
+		"gua delete cnat-direct":   "- -",
 	} {
 		if got[key] != want {
 			t.Errorf("%s: %q, want %q", key, got[key], want)
 		}
 	}
-	if len(got) != 2*len(targetVerbs)*len(targetBackends) {
-		t.Errorf("%d targets, want %d: %v", len(got), 2*len(targetVerbs)*len(targetBackends), got)
+	if want := 2*len(targetVerbs)*len(targetBackends) + len(targetVerbs)*len(targetBackends) + len(directVerbs); len(got) != want {
+		t.Errorf("%d targets and guards, want %d: %v", len(got), want, got)
 	}
 
 	var out bytes.Buffer
 	printTargets(&out, evaluateTargets(results, sequentialRatio(cpu)))
-	if !strings.Contains(out.String(), "met: 4 of the 8 measured in this run (16 in all)") {
+	if !strings.Contains(out.String(), "met: 5 of the 10 measured in this run (27 in all)") {
 		t.Errorf("summary line missing or wrong:\n%s", out.String())
 	}
 }
@@ -120,5 +126,25 @@ func TestAlternatingRatioAndSpread(t *testing.T) {
 	targets := evaluateTargets(nil, m.ratio)
 	if targets[1].backend != cnatAggProto || targets[1].verdict() != "met" {
 		t.Errorf("CPU target from the alternating rounds: %+v", targets[1])
+	}
+
+	// The guard: cnat-apiserver's 500 µs per create against the reference server's 250 (both ÷ the CRD's
+	// 1000): 2.00, missed; at 600 µs for the reference server it is met.
+	for _, c := range []struct {
+		reference time.Duration
+		want      string
+	}{{50 * time.Millisecond, "2.00 MISSED"}, {120 * time.Millisecond, "0.83 met"}} {
+		m.process[sampleAggJSON] = "sample-apiserver"
+		delete(m.total["create"], sampleAggJSON)
+		m.total.add("create", sampleAggJSON, proccpu.Snapshot{"sample-apiserver": c.reference}, 200)
+		var guard *target
+		for _, g := range evaluateTargets(nil, m.ratio) {
+			if g.what == "guard: CPU per call ÷ the reference server's" && g.workload == "create" && g.backend == cnatAggProto {
+				guard = &g
+			}
+		}
+		if guard == nil || format(guard.measured, guard.known)+" "+guard.verdict() != c.want {
+			t.Errorf("CPU guard with the reference server at %v for 200 creates: %+v, want %s", c.reference, guard, c.want)
+		}
 	}
 }
