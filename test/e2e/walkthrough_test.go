@@ -18,8 +18,10 @@ import (
 type walkStep struct {
 	fails          bool
 	prints, absent []string
-	stored         map[string]string
-	rewritten      []string
+	// matches are regular expressions the output must match (a version that depends on the build).
+	matches   []string
+	stored    map[string]string
+	rewritten []string
 }
 
 const (
@@ -48,8 +50,9 @@ var walkSteps = []walkStep{
 	// 6. Rolled back to 1.0 after v1's APIService existed: the At written in v1 reads whole.
 	{prints: []string{"cnat-apiserver v1.0.0 serves v1beta1, v1alpha1;", `["echo","hello from v1"] docker.io/library/alpine:3.20`}},
 	// 7. 1.2: what is written is stored in v1.
-	{prints: []string{"(--emulated-version cnat=1.1) serves v1, v1beta1, v1alpha1;", "-dirty serves v1, v1beta1, v1alpha1;"},
-		stored: map[string]string{"from-v1": "v1beta1", "from-v1alpha1": "v1beta1", "from-v1beta1": "v1"}},
+	{prints: []string{"(--emulated-version cnat=1.1) serves v1, v1beta1, v1alpha1;"},
+		matches: []string{`cnat-release: cnat-apiserver v1\.2\.0-dev\+\w+(-dirty)? serves v1, v1beta1, v1alpha1;`},
+		stored:  map[string]string{"from-v1": "v1beta1", "from-v1alpha1": "v1beta1", "from-v1beta1": "v1"}},
 	// 8. 1.0 past the move: refused, naming v1.
 	{fails: true, prints: []string{"cnat-apiserver 1.0 (emulating cnat 1.0) cannot serve ats.cnat.programming-kubernetes.info: etcd holds 1 stored as " +
 		groupPrefix + "v1 (e.g. /cnat/cnat.programming-kubernetes.info/ats/walk/from-v1beta1)"}},
@@ -107,6 +110,11 @@ func TestWalkThrough(t *testing.T) {
 		for _, s := range step.prints {
 			if !strings.Contains(out, s) {
 				t.Errorf("block %d did not print %q", i+1, s)
+			}
+		}
+		for _, re := range step.matches {
+			if !regexp.MustCompile(re).MatchString(out) {
+				t.Errorf("block %d did not print a line matching %q", i+1, re)
 			}
 		}
 		for _, s := range step.absent {
