@@ -19,6 +19,10 @@ source "${CP_RUN_DIR}/env"
 import base64, json, re, sys
 for kv in json.load(sys.stdin).get("kvs", []):
     v = base64.b64decode(kv["value"])
+    key = base64.b64decode(kv["key"]).decode()
+    if v.startswith(b"k8s:enc:"):  # encrypted at rest: only the provider is readable
+        print(key, kv["mod_revision"], "encrypted", v.split(b":")[2].decode())
+        continue
     enc = "protobuf" if v.startswith(b"k8s\x00") else "json"
     version = re.search(rb"cnat\.programming-kubernetes\.info/v\w+", v).group().decode()
-    print(base64.b64decode(kv["key"]).decode(), kv["mod_revision"], enc, version)'
+    print(key, kv["mod_revision"], enc, version)'
