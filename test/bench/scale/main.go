@@ -97,6 +97,7 @@ func run(ctx context.Context, o options) error {
 	}
 	base.QPS, base.Burst = -1, 0
 	base.Timeout = 5 * time.Minute // a list of 100,000 in JSON
+	base.WarningHandler = rest.NoWarnings{} // v1beta1's deprecation, once per request
 	kube := kubernetes.NewForConfigOrDie(base)
 	dyn := dynamic.NewForConfigOrDie(base)
 	jsonConfig := rest.CopyConfig(base)
@@ -165,6 +166,9 @@ func runMillionMode(ctx context.Context, o options, m millionOptions) error {
 	}
 	base.QPS, base.Burst = -1, 0
 	base.Timeout = 10 * time.Minute
+	// The benchmark's clientset speaks v1beta1, deprecated since 1.1: one warning per write would bury the
+	// figures.
+	base.WarningHandler = rest.NoWarnings{}
 	direct := atstore.WithProtobuf(base)
 	direct.Host = o.cnatURL
 	watchConfig := rest.CopyConfig(direct)
