@@ -96,7 +96,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	base.QPS, base.Burst = -1, 0
-	base.Timeout = 5 * time.Minute // a list of 100,000 in JSON
+	base.Timeout = 5 * time.Minute          // a list of 100,000 in JSON
 	base.WarningHandler = rest.NoWarnings{} // v1beta1's deprecation, once per request
 	kube := kubernetes.NewForConfigOrDie(base)
 	dyn := dynamic.NewForConfigOrDie(base)
