@@ -236,20 +236,26 @@ node_gen_certs() {
 # ---------------------------------------------------------------- processes
 
 node_start_containerd() {
-  local file name
   node_write_containerd_config
   cp_spawn containerd --config "${NODE_DIR}/containerd/config.toml" || return
   cp_wait_until containerd containerd ctr --address "${NODE_CONTAINERD_SOCK}" version || return
   cp_log "containerd is ready"
   # Every image an install and the tests pull, and the sandbox image.
+  node_import_images "${NODE_IMAGES_DIR}"
+}
+
+# node_import_images <dir>: imports the images of <dir>/images.txt ("file<TAB>name:tag" per archive, as
+# hack/build-images.sh and hack/build-release.sh --images write it) into the node's containerd.
+node_import_images() {
+  local dir="$1" file name
   while IFS=$'\t' read -r file name; do
     [[ -n "${file}" ]] || continue
-    ctr --address "${NODE_CONTAINERD_SOCK}" -n k8s.io images import --no-unpack "${NODE_IMAGES_DIR}/${file}" >/dev/null || {
+    ctr --address "${NODE_CONTAINERD_SOCK}" -n k8s.io images import --no-unpack "${dir}/${file}" >/dev/null || {
       cp_log "importing ${file} (${name}) failed"
       return 1
     }
-  done <"${NODE_IMAGES_DIR}/images.txt"
-  cp_log "imported the images of ${NODE_IMAGES_DIR}/images.txt"
+  done <"${dir}/images.txt"
+  cp_log "imported the images of ${dir}/images.txt"
 }
 
 node_start_kubelet() {

@@ -138,9 +138,15 @@ func printTables() {
 // images of make images named, then waits for every workload and the APIServices.
 func install() error {
 	cmd := exec.Command(filepath.Join(localup.Root(), "hack", "install-local.sh"))
-	cmd.Env = append(os.Environ(), "CP_RUN_DIR="+runDir, "KUBECONFIG="+kubectl.Kubeconfig, "CP_KUBECTL="+kubectl.Path)
+	cmd.Env = scriptEnv()
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	return cmd.Run()
+}
+
+// scriptEnv is the environment the project's scripts run in against the node's cluster: its run dir, the
+// admin's kubeconfig and the kubectl built at its version.
+func scriptEnv() []string {
+	return append(os.Environ(), "CP_RUN_DIR="+runDir, "KUBECONFIG="+kubectl.Kubeconfig, "CP_KUBECTL="+kubectl.Path)
 }
 
 // dumpState prints what a failure needs to be understood: the Pods and recent events of cnat-system.

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,9 +14,6 @@ import (
 
 // previousRelease is the release the cluster upgrade starts from (hack/releases.txt).
 const previousRelease = "1.0"
-
-// nodeContainerdSock is the node's containerd (hack/lib/node.sh), where images are imported.
-const nodeContainerdSock = "/run/cnat-node/containerd/containerd.sock"
 
 // upgradeSteps are docs/versions.md's "Upgrading a cluster": the components the overlay lists at each step.
 var upgradeSteps = []struct {
@@ -39,12 +35,19 @@ var upgradeSteps = []struct {
 func testUpgradeFromPreviousRelease(t *testing.T) {
 	root := localup.Root()
 	runScript(t, root, nil, filepath.Join(root, "hack", "build-release.sh"), "--images", previousRelease)
-	importImages(t, filepath.Join(root, "_output", "releases", previousRelease, "images"))
+	release := filepath.Join(root, "_output", "releases", previousRelease)
+	// Into the node's containerd, as the node imports make images' at its start (hack/lib/node.sh).
+	runScript(t, root, []string{"CP_NODE=real"}, "bash", "-c",
+		`source hack/lib/control-plane.sh && node_import_images "$1"`, "import-images", filepath.Join(release, "images"))
 
-	// The release's own checkout: its install script applies its own artifacts/deploy.
-	commit := releaseCommit(t, root, previousRelease)
+	// The release's own checkout (of the commit build-release.sh built it from): its install script applies
+	// its own artifacts/deploy.
+	commit, err := os.ReadFile(filepath.Join(release, "commit"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tree := filepath.Join(t.TempDir(), "cnat-"+previousRelease)
-	runScript(t, root, nil, "git", "worktree", "add", "--detach", tree, commit)
+	runScript(t, root, nil, "git", "worktree", "add", "--detach", tree, strings.TrimSpace(string(commit)))
 	t.Cleanup(func() { _ = exec.Command("git", "-C", root, "worktree", "remove", "--force", tree).Run() })
 	start := time.Now()
 	runScript(t, tree, []string{"CNAT_IMAGE_TAG=v" + previousRelease}, filepath.Join(tree, "hack", "install-local.sh"))
@@ -124,51 +127,16 @@ func namespaceFor(t *testing.T, version string) string {
 	return name
 }
 
-// runScript runs a command in dir with the admin's kubeconfig and kubectl and the node's run dir, failing
+// runScript runs a command in dir with the environment of the node's scripts (scriptEnv) and env, failing
 // the test with its output if it fails.
 func runScript(t *testing.T, dir string, env []string, name string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), "CP_RUN_DIR="+runDir, "KUBECONFIG="+kubectl.Kubeconfig, "CP_KUBECTL="+kubectl.Path), env...)
+	cmd.Env = append(scriptEnv(), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
-}
-
-// importImages imports the images of a directory's images.txt into the node's containerd, as the node does
-// with make images' at its start.
-func importImages(t *testing.T, dir string) {
-	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "images.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	scanner := bufio.NewScanner(f)
-	for scanner.Scan() {
-		file, _, _ := strings.Cut(scanner.Text(), "\t")
-		if file == "" {
-			continue
-		}
-		runScript(t, dir, nil, "ctr", "--address", nodeContainerdSock, "-n", "k8s.io", "images", "import", "--no-unpack", filepath.Join(dir, file))
-	}
-}
-
-// releaseCommit is a release's commit in hack/releases.txt.
-func releaseCommit(t *testing.T, root, release string) string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(root, "hack", "releases.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) == 2 && f[0] == release {
-			return f[1]
-		}
-	}
-	t.Fatalf("no release %s in hack/releases.txt", release)
-	return ""
 }
 
 // checkServerImage: every cnat-apiserver Pod runs the image of that tag.
