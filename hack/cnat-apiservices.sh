@@ -20,8 +20,6 @@ fi
 for v in "$@"; do
   [[ " v1 v1beta1 v1alpha1 " == *" ${v} "* ]] || { echo "cnat-apiservices: no version ${v} (v1, v1beta1, v1alpha1)" >&2; exit 2; }
 done
-[[ -f "${CP_RUN_DIR}/env" ]] || { echo "cnat-apiservices: no local control plane in ${CP_RUN_DIR} (hack/local-up.sh)" >&2; exit 1; }
-# shellcheck source=/dev/null
-source "${CP_RUN_DIR}/env"
+cnat_local_env cnat-apiservices
 cnat_register "${CNAT_APISERVER_URL##*:}" "$@"
 echo "cnat-apiservices: $* registered and Available"

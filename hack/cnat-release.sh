@@ -22,9 +22,7 @@ if (($# < 1)); then
   echo "usage: $0 current|<release>|<release>-preview [cnat-apiserver flags...]" >&2
   exit 2
 fi
-[[ -f "${CP_RUN_DIR}/env" ]] || { echo "cnat-release: no local control plane in ${CP_RUN_DIR} (hack/local-up.sh)" >&2; exit 1; }
-# shellcheck source=/dev/null
-source "${CP_RUN_DIR}/env"
+cnat_local_env cnat-release
 cnat_switch "$@"
 shift
 version="$("$(_cp_bin cnat-apiserver)" --version)"

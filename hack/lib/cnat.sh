@@ -29,6 +29,14 @@ cnat_release_dir() {
   esac
 }
 
+# cnat_local_env <script>: sources the env file of the running local control plane (KUBECONFIG,
+# CNAT_APISERVER_URL, …), or fails saying that <script> needs hack/local-up.sh first.
+cnat_local_env() {
+  [[ -f "${CP_RUN_DIR}/env" ]] || { echo "$1: no local control plane in ${CP_RUN_DIR} (hack/local-up.sh)" >&2; return 1; }
+  # shellcheck source=/dev/null
+  source "${CP_RUN_DIR}/env"
+}
+
 # cnat_served_versions: the versions of the At that the running cnat-apiserver serves, from its own discovery
 # (asked directly, with the admin's credentials), in its order.
 cnat_served_versions() {
