@@ -20,7 +20,7 @@
 # of those to compile (`go list` knows which the build cache lacks; `go build -v` names each one it compiles).
 #
 # Usage: hack/build-control-plane.sh                     the newest control plane, etcd, kwok, kubectl
-#        hack/build-control-plane.sh 1.34 1.35 1.36      older control planes (+ their kubectl)
+#        hack/build-control-plane.sh 1.34 1.35 1.36      older control planes (+ their kubectl and etcd 3.6)
 #        hack/build-control-plane.sh kubectl-1.38        one kubectl
 #        hack/build-control-plane.sh node                kubelet, kube-proxy, coredns (_output/bin/node)
 set -euo pipefail
@@ -29,6 +29,9 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KUBE_TOOLS_DIR="${REPO_ROOT}/hack/tools/kube"
 KWOK_TOOLS_DIR="${REPO_ROOT}/hack/tools/kwok"
 ETCD_TOOLS_DIR="${REPO_ROOT}/hack/tools/etcd"
+# The etcd of the older minors' control planes: they ship etcd 3.6 (kubeadm installs 3.6.5 with 1.34, 3.6.6
+# with 1.35, 3.6.8 with 1.36; 3.6.8 stands for all three), the newest plane runs 3.7.
+ETCD36_TOOLS_DIR="${REPO_ROOT}/hack/tools/etcd-3.6"
 NODE_TOOLS_DIR="${REPO_ROOT}/hack/tools/kube-node"
 COREDNS_TOOLS_DIR="${REPO_ROOT}/hack/tools/coredns"
 BIN_DIR="${REPO_ROOT}/_output/bin"
@@ -121,7 +124,8 @@ build() {
   echo "build-control-plane: built ${out} in $((SECONDS - start))s"
 }
 
-# build_minor <minor>: the control plane and kubectl of an older supported minor, into _output/bin/kube-<minor>.
+# build_minor <minor>: the control plane, kubectl and etcd of an older supported minor, into
+# _output/bin/kube-<minor>.
 build_minor() {
   local dir="${REPO_ROOT}/hack/tools/kube-$1" out="${BIN_DIR}/kube-$1" flags name
   [[ -f "${dir}/go.mod" ]] || { echo "build-control-plane: no tools module ${dir} for Kubernetes $1" >&2; exit 1; }
@@ -130,6 +134,7 @@ build_minor() {
   for name in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
     build "${dir}" "kube-$1/${name}" "k8s.io/kubernetes/cmd/${name}" "${flags}"
   done
+  build "${ETCD36_TOOLS_DIR}" "kube-$1/etcd" go.etcd.io/etcd/server/v3
 }
 
 # build_kubectl <minor>: kubectl alone. Its own tools module holds a main package when no k8s.io/kubernetes

@@ -212,14 +212,14 @@ cp_gen_certs() {
 _cp_pid_file() { echo "${CP_PID_DIR}/$1.pid"; }
 
 # _cp_bin <name>: the binary of a component: the one cp_use_binary chose for it, Kubernetes' own of
-# CP_KUBE_VERSION, the rest from CP_BIN_DIR.
+# CP_KUBE_VERSION (and the etcd that minor ships), the rest from CP_BIN_DIR.
 _cp_bin() {
   if [[ -f "${CP_RUN_DIR}/binaries/$1" ]]; then
     cat "${CP_RUN_DIR}/binaries/$1"
     return
   fi
   case "$1" in
-  kube-apiserver | kube-controller-manager | kube-scheduler) echo "${CP_KUBE_BIN_DIR}/$1" ;;
+  kube-apiserver | kube-controller-manager | kube-scheduler | etcd) echo "${CP_KUBE_BIN_DIR}/$1" ;;
   containerd | kubelet | kube-proxy | coredns) node_binary "$1" ;;
   # Further replicas of cnat-controller (cnat_start_controller cnat-controller-2): the same binary under a
   # name, pid file and log of their own.

@@ -5,6 +5,8 @@
 package skew
 
 import (
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +31,7 @@ func TestSmokeBehindOlderMinors(t *testing.T) {
 			})
 			smoke.Run(t, smoke.Cluster{Kubectl: smoke.Kubectl{Path: cp.Env["CP_KUBECTL"], Kubeconfig: cp.Env["KUBECONFIG"]}, Minor: minor})
 			checkAdmissionFitsTheCluster(t, cp, minor)
+			checkStoredVersionsReadFromEtcd36(t, cp)
 		})
 	}
 }
@@ -52,5 +55,32 @@ func checkAdmissionFitsTheCluster(t *testing.T, cp *localup.ControlPlane, minor 
 		t.Errorf("behind %s cnat-apiserver turned %d admission plugins off; the cluster serves every API they read", minor, off)
 	case !served && (off != 1 || mapOff != 1):
 		t.Errorf("behind %s cnat-apiserver logged %d plugins off (MutatingAdmissionPolicy %d times); want MutatingAdmissionPolicy once, alone", minor, off, mapOff)
+	}
+}
+
+// checkStoredVersionsReadFromEtcd36: the older minors' control planes run the etcd they ship, 3.6, which has
+// no RangeStream; cnat-apiserver's stored-versions check read it in pages (it said so), and the server served
+// the smoke above.
+func checkStoredVersionsReadFromEtcd36(t *testing.T, cp *localup.ControlPlane) {
+	resp, err := http.Get(cp.Env["CP_ETCD_URL"] + "/version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var version struct {
+		Server string `json:"etcdserver"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&version); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(version.Server, "3.6.") {
+		t.Fatalf("the control plane runs etcd %q, want the 3.6 its minor ships", version.Server)
+	}
+	log, err := os.ReadFile(filepath.Join(cp.Env["CP_RUN_DIR"], "logs", "cnat-apiserver.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(log), "etcd does not stream ranges, reading the stored versions in pages") {
+		t.Errorf("on etcd %s cnat-apiserver did not say it read the stored versions in pages", version.Server)
 	}
 }
