@@ -85,6 +85,7 @@ type millionFigures struct {
 	pages              workload.Result
 	cacheLists, etcdLs float64
 	fanOut, fanOutCold watchFigures
+	crdFanOutCold      watchFigures // the CRD peer's watchers, kube-apiserver just restarted
 	floor              watchFigures
 	etcdDBMiB          float64
 	crdBefore          memory
@@ -191,6 +192,23 @@ func millionCRD(ctx context.Context, o options, m millionOptions, c clients, gua
 	}
 	if err := crd.store(ns, 1).Create(ctx, 0); err != nil {
 		return fmt.Errorf("CRD: the template: %w", err)
+	}
+	// The same watchers as cnat's cold ones, on kube-apiserver as restarted: what k8s.io/apiserver's watch
+	// cache does with them when it has seen no writes, nothing of cnat's in the way. In a namespace of their
+	// own, deleted after: the loader creates only what is absent.
+	progress("CRD: %d watchers, cold", m.watchers)
+	watchNs := ns + "-watch"
+	if err := createNamespace(ctx, c.kube, watchNs); err != nil {
+		return err
+	}
+	target := watchTarget{name: "CRD", config: c.base, path: "/apis/" + atstore.CRDResource.GroupVersion().String() + "/namespaces/" + watchNs + "/ats",
+		resource: atstore.CRDResource.Resource, pidDir: o.pidDir(), store: func(objects int) atstore.Store { return crd.store(watchNs, objects) }}
+	f.crdFanOutCold, _, err = watchUnderWrites(ctx, target, m, 0, 0)
+	if _, err := etcdload.DeletePrefix(context.Background(), c.etcd, path.Join(crdEtcdPrefix, watchNs)+"/"); err != nil {
+		progress("CRD: deleting the watchers' objects: %v", err)
+	}
+	if err != nil {
+		return err
 	}
 	enc, err := encoderFor(ctx, c.etcd, path.Join(crdEtcdPrefix, ns, atstore.ObjectName(0)), etcdload.NewCRD)
 	if err != nil {
@@ -378,11 +396,14 @@ func millionCnat(ctx context.Context, o options, m millionOptions, c clients, gu
 	// The watchers on the server as restarted (its watch cache has seen no writes yet), then after a
 	// warm-up at the write rate, then the floor.
 	next := m.ats
+	target := watchTarget{name: "cnat", config: c.direct, path: "/apis/cnat.programming-kubernetes.info/v1beta1/namespaces/" + ns + "/ats",
+		protobuf: true, resource: "ats", pidDir: o.pidDir(),
+		store: func(objects int) atstore.Store { return atstore.NewCnat(c.cnatDx.CnatV1beta1(), ns, objects) }}
 	progress("cnat: %d watchers, cold", m.watchers)
-	if f.fanOutCold, next, err = watchUnderWrites(ctx, c.cnatDx, c.direct, ns, m, next, 0); err != nil {
+	if f.fanOutCold, next, err = watchUnderWrites(ctx, target, m, next, 0); err != nil {
 		return err
 	}
-	if f.fanOut, _, err = watchUnderWrites(ctx, c.cnatDx, c.direct, ns, m, next, m.warmUp); err != nil {
+	if f.fanOut, _, err = watchUnderWrites(ctx, target, m, next, m.warmUp); err != nil {
 		return err
 	}
 	progress("cnat: the floor: %d watchers of a bare TLS server", m.watchers)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +70,29 @@ func TestWatchFloorDeliversEveryWrite(t *testing.T) {
 	}
 	if f.writes != 100 || f.least != 100 || f.most != 100 || f.short != 0 || f.ended != 0 {
 		t.Errorf("floor: %+v", f)
+	}
+}
+
+// countWatchLines reads each event's type from a JSON watch stream, the long ones too, and stops on an error.
+func TestCountWatchLines(t *testing.T) {
+	long := strings.Repeat("x", 100<<10) // longer than the reader's buffer
+	stream := `{"type":"ADDED","object":{"metadata":{"name":"a"}}}` + "\n" +
+		`{"type":"MODIFIED","object":{"spec":"` + long + `"}}` + "\n" +
+		`{"type":"ADDED","object":{}}` + "\n" +
+		`{"type":"ERROR","object":{"kind":"Status"}}` + "\n" +
+		`{"type":"ADDED","object":{}}` + "\n"
+	var got []string
+	err := countWatchLines(strings.NewReader(stream), func(typ string) bool {
+		got = append(got, typ)
+		return typ != "ERROR"
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"ADDED", "MODIFIED", "ADDED", "ERROR"}; !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if err := countWatchLines(strings.NewReader("not json\n"), func(string) bool { return true }); err == nil {
+		t.Fatal("a line that is not an event was counted")
 	}
 }

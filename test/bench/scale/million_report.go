@@ -1,11 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/programming-kubernetes/cnat/test/bench/internal/proccpu"
 
 	"github.com/programming-kubernetes/cnat/test/bench/internal/workload"
 )
@@ -55,6 +59,9 @@ func printMillion(out io.Writer, m millionOptions, f *millionFigures) {
 	row("  pages served from the watch cache, from etcd", fmt.Sprintf("%.0f, %.0f", f.cacheLists, f.etcdLs),
 		fmt.Sprintf("all from the cache: %s", verdict(f.etcdLs == 0)))
 	watchRows(row, "watchers, server just restarted (cold)", f.fanOutCold)
+	if f.crdFanOutCold.watchers > 0 {
+		watchRows(row, "the CRD peer's watchers, kube-apiserver just restarted (cold; JSON)", f.crdFanOutCold)
+	}
 	watchRows(row, fmt.Sprintf("watchers, after %s of writes (warm)", m.warmUp), f.fanOut)
 	watchRows(row, "floor: the same watchers of a bare Go TLS server", f.floor)
 	row("peak RSS during the run (MiB)", fmt.Sprintf("%.0f", f.peakCnatMiB), "")
@@ -76,10 +83,14 @@ func printMillion(out io.Writer, m millionOptions, f *millionFigures) {
 	last := f.crd[len(f.crd)-1]
 	if last.count < f.ats {
 		scale := float64(f.ats) / float64(last.count)
-		fmt.Fprintf(out, "CRD peer: the largest count held was %d (%s); a million would need about %.1f GiB of RSS held and %.1f GiB at the peak of a list "+
-			"(scaled from %d): does not fit in this machine's budget\n", last.count, f.crdStopped,
-			(f.crdBefore.rssMiB+(last.with.rssMiB-f.crdBefore.rssMiB)*scale)/1024,
-			(f.crdBefore.rssMiB+(last.peakMiB-f.crdBefore.rssMiB)*scale)/1024, last.count)
+		held := f.crdBefore.rssMiB + (last.with.rssMiB-f.crdBefore.rssMiB)*scale
+		peak := f.crdBefore.rssMiB + (last.peakMiB-f.crdBefore.rssMiB)*scale
+		fits := "does not fit in this machine's budget"
+		if peak <= m.crdBudgetMiB {
+			fits = "would fit in the budget, not loaded"
+		}
+		fmt.Fprintf(out, "CRD peer: the largest count held was %d (%s); %d would need about %.1f GiB of RSS held and %.1f GiB at the peak of a list "+
+			"(scaled from %d): %s (%.0f MiB)\n", last.count, f.crdStopped, f.ats, held/1024, peak/1024, last.count, fits, m.crdBudgetMiB)
 	}
 }
 
@@ -100,4 +111,28 @@ func watchRows(row func(label, value, target string), label string, fo watchFigu
 	row("  ADDED events per watcher: fewest, most; delivered/s", fmt.Sprintf("%d, %d of %d; %.0f/s", fo.least, fo.most, fo.writes, fo.deliveriesPerSecond()), "")
 	row("  watchers short, ended early, closed by the server", fmt.Sprintf("%d, %d, %.0f", fo.short, fo.ended, fo.terminated),
 		fmt.Sprintf("no dropped watch: %s", verdict(fo.short == 0 && fo.ended == 0 && fo.terminated == 0)))
+	if fo.firstEnded > 0 {
+		row("  the first watcher ended after", seconds(fo.firstEnded), "")
+	}
+	if len(fo.writeLatencies) > 0 {
+		row("  write latency p50, p99, max", fmt.Sprintf("%s, %s, %s", millis(percentile(fo.writeLatencies, 0.5)),
+			millis(percentile(fo.writeLatencies, 0.99)), millis(percentile(fo.writeLatencies, 1))), "")
+	}
+	row("  CPU used meanwhile, in cores", cores(fo.cpu, fo.elapsed), "")
+}
+
+// cores says how many cores each process kept busy over elapsed, busiest first.
+func cores(used proccpu.Snapshot, elapsed time.Duration) string {
+	names := make([]string, 0, len(used))
+	for name, t := range used {
+		if t > 0 {
+			names = append(names, name)
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(used[b], used[a]) })
+	parts := make([]string, 0, len(names)+1)
+	for _, name := range names {
+		parts = append(parts, fmt.Sprintf("%s %.2f", name, used[name].Seconds()/elapsed.Seconds()))
+	}
+	return fmt.Sprintf("%s (all %.2f of 2)", strings.Join(parts, ", "), used.Total().Seconds()/elapsed.Seconds())
 }

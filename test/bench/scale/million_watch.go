@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,8 +19,8 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
 
-	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
 	"github.com/programming-kubernetes/cnat/test/bench/internal/atstore"
+	"github.com/programming-kubernetes/cnat/test/bench/internal/proccpu"
 )
 
 // watchFigures are what the watchers of one namespace got while objects were written to it.
@@ -29,6 +31,9 @@ type watchFigures struct {
 	short, ended                  int           // watchers that got fewer than the writes; that ended early
 	terminated                    float64       // apiserver_terminated_watchers_total: watchers the server closed for being slow
 	elapsed                       time.Duration // from the first write until every watcher had them all (or the grace ran out)
+	firstEnded                    time.Duration // from the first write until the first watcher's stream ended (0: none ended)
+	writeLatencies                []time.Duration
+	cpu                           proccpu.Snapshot // CPU each process used from the first write until counted
 }
 
 // deliveriesPerSecond is the events delivered to all watchers per second, at least.
@@ -38,15 +43,16 @@ func (f watchFigures) deliveriesPerSecond() float64 {
 
 // watchers are open watch streams, each counting the ADDED events it reads.
 type watchers struct {
-	got   []atomic.Int64
-	ended atomic.Int64
+	got        []atomic.Int64
+	ended      atomic.Int64
+	firstEnded atomic.Int64 // unix nanoseconds
 }
 
 // openWatchers opens n watches of url (protobuf) a few at a time, each with three tries: a thousand TLS
 // handshakes at once on two busy cores time out. The watchers count the frames of their stream by type,
 // without decoding the objects: the benchmark shares the two cores with the server, and a thousand clients
 // decoding every event would measure themselves.
-func openWatchers(ctx context.Context, client *http.Client, url string, n int) (*watchers, error) {
+func openWatchers(ctx context.Context, client *http.Client, url string, protobuf bool, n int) (*watchers, error) {
 	w := &watchers{got: make([]atomic.Int64, n)}
 	var opened sync.WaitGroup
 	openErr := make(chan error, n)
@@ -58,7 +64,7 @@ func openWatchers(ctx context.Context, client *http.Client, url string, n int) (
 			var body io.ReadCloser
 			var err error
 			for try := 0; try < 3; try++ {
-				if body, err = openWatch(ctx, client, url); err == nil {
+				if body, err = openWatch(ctx, client, url, protobuf); err == nil {
 					break
 				}
 			}
@@ -69,7 +75,11 @@ func openWatchers(ctx context.Context, client *http.Client, url string, n int) (
 				return
 			}
 			defer func() { _ = body.Close() }()
-			err = countWatchFrames(body, func(typ string) bool {
+			countEvents := countWatchFrames
+			if !protobuf {
+				countEvents = countWatchLines
+			}
+			err = countEvents(body, func(typ string) bool {
 				switch typ {
 				case string(watch.Added):
 					w.got[i].Add(1)
@@ -80,6 +90,7 @@ func openWatchers(ctx context.Context, client *http.Client, url string, n int) (
 			})
 			if ctx.Err() == nil {
 				w.ended.Add(1)
+				w.firstEnded.CompareAndSwap(0, time.Now().UnixNano())
 			}
 		}()
 	}
@@ -133,53 +144,106 @@ func (w *watchers) count(f *watchFigures, began time.Time, grace time.Duration) 
 	}
 	f.elapsed = time.Since(began)
 	f.ended = int(w.ended.Load())
+	if first := w.firstEnded.Load(); first != 0 {
+		f.firstEnded = time.Unix(0, first).Sub(began)
+	}
 }
 
-// watchUnderWrites opens the watchers directly on cnat-apiserver from one resourceVersion, creates Ats
-// (directly too) at the write rate for the write duration, starting at At from, and counts what each
-// watcher gets. With a warm-up, Ats are first created at the same rate for that long before the watchers
+// timed returns write, recording how long each call took.
+func timed(write func(k int) error, latencies *[]time.Duration) func(k int) error {
+	var mu sync.Mutex
+	return func(k int) error {
+		start := time.Now()
+		err := write(k)
+		took := time.Since(start)
+		mu.Lock()
+		*latencies = append(*latencies, took)
+		mu.Unlock()
+		return err
+	}
+}
+
+// watchTarget is a server whose watchers watchUnderWrites counts: the collection watched, called directly,
+// and the store that writes to it.
+type watchTarget struct {
+	name     string
+	config   *rest.Config // the server, called directly
+	path     string       // the namespace's collection, e.g. /apis/<group>/<version>/namespaces/<ns>/ats
+	protobuf bool         // watch in protobuf (a built-in or aggregated type) or JSON (a custom resource)
+	resource string       // the resource label of its apiserver_terminated_watchers_total
+	store    func(objects int) atstore.Store
+	pidDir   string
+}
+
+// watchUnderWrites opens the watchers directly on the target from one resourceVersion, creates objects
+// (directly too) at the write rate for the write duration, starting at object from, and counts what each
+// watcher gets. With a warm-up, objects are first created at the same rate for that long before the watchers
 // open (see docs/performance.md: a watcher's buffer follows the watch cache's recent event rate).
-func watchUnderWrites(ctx context.Context, client versioned.Interface, direct *rest.Config, ns string, m millionOptions, from int, warmUp time.Duration) (watchFigures, int, error) {
+func watchUnderWrites(ctx context.Context, t watchTarget, m millionOptions, from int, warmUp time.Duration) (watchFigures, int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ats := client.CnatV1beta1().Ats(ns)
-	store := atstore.NewCnat(client.CnatV1beta1(), ns, from+m.writeRate*int((warmUp+m.writeDuration).Seconds())+1)
+	store := t.store(from + m.writeRate*int((warmUp+m.writeDuration).Seconds()) + 1)
 	if warmUp > 0 {
-		progress("cnat: warming up: %d Ats/s for %s", m.writeRate, warmUp)
-		written, _, _ := paced(m.writeRate, warmUp, func(k int) error { return store.Create(ctx, from+k) })
+		progress("%s: warming up: %d objects/s for %s", t.name, m.writeRate, warmUp)
+		paced(m.writeRate, warmUp, func(k int) error { return store.Create(ctx, from+k) })
 		from += m.writeRate * int(warmUp.Seconds())
-		_ = written
 	}
-	list, err := ats.List(ctx, metav1.ListOptions{Limit: 1})
+	httpClient, err := rest.HTTPClientFor(t.config)
 	if err != nil {
 		return watchFigures{}, from, err
 	}
-	metricsBefore, err := metricsText(ctx, direct)
+	base := strings.TrimSuffix(t.config.Host, "/") + t.path
+	rv, err := listResourceVersion(ctx, httpClient, base)
 	if err != nil {
 		return watchFigures{}, from, err
 	}
-	httpClient, err := rest.HTTPClientFor(direct)
+	metricsBefore, err := metricsText(ctx, t.config)
 	if err != nil {
 		return watchFigures{}, from, err
 	}
-	url := strings.TrimSuffix(direct.Host, "/") + "/apis/cnat.programming-kubernetes.info/v1beta1/namespaces/" + ns +
-		"/ats?watch=1&resourceVersion=" + list.ResourceVersion
-	w, err := openWatchers(ctx, httpClient, url, m.watchers)
+	w, err := openWatchers(ctx, httpClient, base+"?watch=1&resourceVersion="+rv, t.protobuf, m.watchers)
 	if err != nil {
 		return watchFigures{}, from, err
 	}
-	progress("cnat: %d watchers open; %d Ats/s for %s", m.watchers, m.writeRate, m.writeDuration)
+	progress("%s: %d watchers open; %d objects/s for %s", t.name, m.watchers, m.writeRate, m.writeDuration)
 	f := watchFigures{watchers: m.watchers}
+	cpuBefore := proccpu.Take(t.pidDir)
 	began := time.Now()
-	f.writes, f.writeErrors, f.rate = paced(m.writeRate, m.writeDuration, func(k int) error { return store.Create(ctx, from+k) })
+	f.writes, f.writeErrors, f.rate = paced(m.writeRate, m.writeDuration, timed(func(k int) error { return store.Create(ctx, from+k) }, &f.writeLatencies))
 	from += m.writeRate * int(m.writeDuration.Seconds())
 	w.count(&f, began, 30*time.Second)
-	metricsAfter, err := metricsText(ctx, direct)
+	f.cpu = proccpu.Take(t.pidDir).Since(cpuBefore)
+	metricsAfter, err := metricsText(ctx, t.config)
 	if err != nil {
 		return f, from, err
 	}
-	f.terminated = metricSum(metricsAfter, "apiserver_terminated_watchers_total", "ats") - metricSum(metricsBefore, "apiserver_terminated_watchers_total", "ats")
+	f.terminated = metricSum(metricsAfter, "apiserver_terminated_watchers_total", `resource="`+t.resource+`"`) -
+		metricSum(metricsBefore, "apiserver_terminated_watchers_total", `resource="`+t.resource+`"`)
 	return f, from, nil
+}
+
+// listResourceVersion is the resourceVersion of a list of one object of the collection at url: the watchers
+// start from it, so that none gets the objects already there.
+func listResourceVersion(ctx context.Context, client *http.Client, url string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"?limit=1", nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return "", fmt.Errorf("list %s: %s: %s", url, resp.Status, body)
+	}
+	var list metav1.List
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		return "", err
+	}
+	return list.ResourceVersion, nil
 }
 
 // watchFloor is the same watchers and writes against a bare Go TLS server over HTTP/1.1 (as cnat-apiserver
@@ -232,7 +296,7 @@ func watchFloor(ctx context.Context, m millionOptions, frameBytes int) (watchFig
 		srv.CloseClientConnections()
 		srv.Close()
 	}()
-	w, err := openWatchers(ctx, srv.Client(), srv.URL+"/watch", m.watchers)
+	w, err := openWatchers(ctx, srv.Client(), srv.URL+"/watch", true, m.watchers)
 	if err != nil {
 		return watchFigures{}, err
 	}
@@ -241,6 +305,7 @@ func watchFloor(ctx context.Context, m millionOptions, frameBytes int) (watchFig
 	mu.Unlock()
 	var broadcast sync.Mutex
 	f := watchFigures{watchers: m.watchers}
+	cpuBefore := proccpu.Take("")
 	began := time.Now()
 	f.writes, f.writeErrors, f.rate = paced(m.writeRate, m.writeDuration, func(int) error {
 		broadcast.Lock()
@@ -255,16 +320,20 @@ func watchFloor(ctx context.Context, m millionOptions, frameBytes int) (watchFig
 		return nil
 	})
 	w.count(&f, began, 30*time.Second)
+	f.cpu = proccpu.Take("").Since(cpuBefore)
 	return f, nil
 }
 
-// openWatch starts a watch in protobuf and returns its stream.
-func openWatch(ctx context.Context, client *http.Client, url string) (io.ReadCloser, error) {
+// openWatch starts a watch in protobuf or JSON and returns its stream.
+func openWatch(ctx context.Context, client *http.Client, url string, protobuf bool) (io.ReadCloser, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", "application/vnd.kubernetes.protobuf;stream=watch")
+	req.Header.Set("Accept", "application/json")
+	if protobuf {
+		req.Header.Set("Accept", "application/vnd.kubernetes.protobuf;stream=watch")
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
@@ -299,6 +368,36 @@ func countWatchFrames(r io.Reader, each func(typ string) bool) error {
 		typ, err := field(frame, 1, nil)
 		if err != nil {
 			return err
+		}
+		if !each(string(typ)) {
+			return nil
+		}
+	}
+}
+
+// countWatchLines reads a JSON watch stream (one event per line, {"type":"ADDED","object":…}) and calls each
+// with every event's type, read from the line's start without decoding the object, until it returns false
+// or the stream ends.
+func countWatchLines(r io.Reader, each func(typ string) bool) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	prefix := []byte(`{"type":"`)
+	var head []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		head = append(head[:0], line[:min(len(line), 64)]...) // the type is at the start
+		for err == bufio.ErrBufferFull {                      // a long object: the rest of its line
+			_, err = br.ReadSlice('\n')
+		}
+		if err != nil {
+			return err
+		}
+		line = head
+		if !bytes.HasPrefix(line, prefix) {
+			return fmt.Errorf("not a watch event: %.80q", line)
+		}
+		typ, _, found := bytes.Cut(line[len(prefix):], []byte(`"`))
+		if !found {
+			return fmt.Errorf("not a watch event: %.80q", line)
 		}
 		if !each(string(typ)) {
 			return nil
