@@ -10,10 +10,8 @@ import (
 
 	"github.com/programming-kubernetes/cnat/test/internal/ledger"
 	"github.com/programming-kubernetes/cnat/test/internal/localup"
+	"github.com/programming-kubernetes/cnat/test/internal/releases"
 )
-
-// previousRelease is the release the cluster upgrade starts from (hack/releases.txt).
-const previousRelease = "1.0"
 
 // upgradeSteps are docs/versions.md's "Upgrading a cluster": the components the overlay lists at each step.
 var upgradeSteps = []struct {
@@ -34,8 +32,8 @@ var upgradeSteps = []struct {
 // It runs after Uninstall: a cluster without cnat.
 func testUpgradeFromPreviousRelease(t *testing.T) {
 	root := localup.Root()
-	runScript(t, root, nil, filepath.Join(root, "hack", "build-release.sh"), "--images", previousRelease)
-	release := filepath.Join(root, "_output", "releases", previousRelease)
+	runScript(t, root, nil, filepath.Join(root, "hack", "build-release.sh"), "--images", releases.Previous)
+	release := releases.Dir(root, releases.Previous)
 	// Into the node's containerd, as the node imports make images' at its start (hack/lib/node.sh).
 	runScript(t, root, []string{"CP_NODE=real"}, "bash", "-c",
 		`source hack/lib/control-plane.sh && node_import_images "$1"`, "import-images", filepath.Join(release, "images"))
@@ -46,13 +44,13 @@ func testUpgradeFromPreviousRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree := filepath.Join(t.TempDir(), "cnat-"+previousRelease)
+	tree := filepath.Join(t.TempDir(), "cnat-"+releases.Previous)
 	runScript(t, root, nil, "git", "worktree", "add", "--detach", tree, strings.TrimSpace(string(commit)))
 	t.Cleanup(func() { _ = exec.Command("git", "-C", root, "worktree", "remove", "--force", tree).Run() })
 	start := time.Now()
-	runScript(t, tree, []string{"CNAT_IMAGE_TAG=v" + previousRelease}, filepath.Join(tree, "hack", "install-local.sh"))
-	t.Logf("cnat %s installed in %s", previousRelease, time.Since(start).Round(time.Second))
-	checkServerImage(t, "v"+previousRelease)
+	runScript(t, tree, []string{"CNAT_IMAGE_TAG=v" + releases.Previous}, filepath.Join(tree, "hack", "install-local.sh"))
+	t.Logf("cnat %s installed in %s", releases.Previous, time.Since(start).Round(time.Second))
+	checkServerImage(t, "v"+releases.Previous)
 
 	c, err := client()
 	if err != nil {
@@ -105,7 +103,7 @@ func testUpgradeFromPreviousRelease(t *testing.T) {
 	}
 	checkServerImage(t, "local")
 	for _, v := range order {
-		row := runs[v].Finish("upgrade "+previousRelease+"→current on the node, "+v+" clients", "")
+		row := runs[v].Finish("upgrade "+releases.Previous+"→current on the node, "+v+" clients", "")
 		t.Log(row)
 		reportRow(row)
 		if row.Failed > 0 {

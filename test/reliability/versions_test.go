@@ -27,14 +27,13 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/generated/clientset/versioned"
 	"github.com/programming-kubernetes/cnat/test/internal/ledger"
+	"github.com/programming-kubernetes/cnat/test/internal/releases"
 )
 
 const (
 	atGroup = "cnat.programming-kubernetes.info"
 	// shortShutdownDelay is the replicas' shutdown delay in the short form (shutdownDelay in the long one).
 	shortShutdownDelay = "5s"
-	// previousRelease is the release the current binary upgrades from (hack/releases.txt).
-	previousRelease = "1.0"
 )
 
 // TestMixedVersionRollout upgrades two replicas of the previous release's binary to the current one under
@@ -51,7 +50,7 @@ func TestMixedVersionRollout(t *testing.T) {
 	d := newDeployment(t, 1)
 	ro := &rollout{d: d, live: map[string]*replica{}}
 	for _, slot := range []string{"a", "b"} {
-		ro.live[slot] = d.startBin(slot+"0-release-"+previousRelease, previous, d.port)
+		ro.live[slot] = d.startBin(slot+"0-release-"+releases.Previous, previous, d.port)
 		ro.slowest = max(ro.slowest, d.waitReady(ro.live[slot]))
 	}
 	// 1.0 does not serve v1: an APIService for it would be unavailable.
@@ -86,7 +85,7 @@ func TestMixedVersionRollout(t *testing.T) {
 	ro.replace("b", "emulating-1.1", current, "--emulated-version", "cnat=1.1")
 	step("b at 1.1")
 	// Rollback while the storage version has not moved: the previous binary, and back.
-	ro.replace("a", "rollback-"+previousRelease, previous)
+	ro.replace("a", "rollback-"+releases.Previous, previous)
 	step("a rolled back")
 	ro.replace("a", "emulating-1.1", current, "--emulated-version", "cnat=1.1")
 	step("a at 1.1 again")
@@ -133,14 +132,14 @@ func TestMixedVersionRollout(t *testing.T) {
 // previousBinary is the previous release's cnat-apiserver, built from its commit if it is not there.
 func previousBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(env.root, "_output", "releases", previousRelease, "cnat-apiserver")
+	bin := filepath.Join(releases.Dir(env.root, releases.Previous), "cnat-apiserver")
 	if _, err := os.Stat(bin); err == nil {
 		return bin
 	}
-	build := exec.Command("hack/build-release.sh", previousRelease)
+	build := exec.Command("hack/build-release.sh", releases.Previous)
 	build.Dir = env.root
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("hack/build-release.sh %s: %v\n%s", previousRelease, err, out)
+		t.Fatalf("hack/build-release.sh %s: %v\n%s", releases.Previous, err, out)
 	}
 	return bin
 }
@@ -196,7 +195,7 @@ func (ro *rollout) waitTerminated() {
 func refusePastTheMove(t *testing.T, d *deployment, previous string) {
 	t.Helper()
 	port := freePort(t)
-	r := d.startBin("refused-"+previousRelease, previous, port)
+	r := d.startBin("refused-"+releases.Previous, previous, port)
 	// k8s.io/apiserver binds its listener while it builds its configuration, before the check: the kernel
 	// completes TCP handshakes on it, nothing answers them. What counts is that no request is answered.
 	probe := &http.Client{Timeout: 200 * time.Millisecond, Transport: &http.Transport{
@@ -210,7 +209,7 @@ func refusePastTheMove(t *testing.T, d *deployment, previous string) {
 			running = false
 		case <-deadline:
 			r.proc.Kill()
-			t.Fatalf("the %s binary still runs 90s after its start on Ats stored in v1 (log %s)", previousRelease, r.proc.LogPath)
+			t.Fatalf("the %s binary still runs 90s after its start on Ats stored in v1 (log %s)", releases.Previous, r.proc.LogPath)
 		case <-time.After(50 * time.Millisecond):
 			if conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 50*time.Millisecond); err == nil {
 				conn.Close()
@@ -223,22 +222,22 @@ func refusePastTheMove(t *testing.T, d *deployment, previous string) {
 		}
 	}
 	if r.proc.Err() == nil {
-		t.Errorf("the %s binary exited 0 on Ats stored in v1, want a refusal", previousRelease)
+		t.Errorf("the %s binary exited 0 on Ats stored in v1, want a refusal", releases.Previous)
 	}
 	if answered != "" {
-		t.Errorf("the %s binary answered a request (%s) before it refused", previousRelease, answered)
+		t.Errorf("the %s binary answered a request (%s) before it refused", releases.Previous, answered)
 	}
-	t.Logf("the %s binary's port accepted TCP connections before it refused: %v; answered a request: no", previousRelease, bound)
+	t.Logf("the %s binary's port accepted TCP connections before it refused: %v; answered a request: no", releases.Previous, bound)
 	log, err := os.ReadFile(r.proc.LogPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, part := range []string{"stored as " + atGroup + "/v1 (e.g.", "Run a release that serves " + atGroup + "/v1"} {
 		if !strings.Contains(string(log), part) {
-			t.Errorf("the refusal of the %s binary does not say %q (log %s)", previousRelease, part, r.proc.LogPath)
+			t.Errorf("the refusal of the %s binary does not say %q (log %s)", releases.Previous, part, r.proc.LogPath)
 		}
 	}
-	t.Logf("%s: the %s binary refused after %s: %v", time.Now().Format("15:04:05.000"), previousRelease,
+	t.Logf("%s: the %s binary refused after %s: %v", time.Now().Format("15:04:05.000"), releases.Previous,
 		time.Since(r.started).Round(time.Millisecond), r.proc.Err())
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/programming-kubernetes/cnat/pkg/apis/cnat/v1beta1"
 	"github.com/programming-kubernetes/cnat/pkg/apiserver"
 	"github.com/programming-kubernetes/cnat/test/integration/framework"
+	"github.com/programming-kubernetes/cnat/test/internal/releases"
 )
 
 // aggregatedDiscovery is the Accept of kubectl's (and the aggregator's) discovery of /apis.
@@ -22,8 +23,8 @@ const aggregatedDiscovery = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIG
 // discovery and OpenAPI as the previous release's own binary does, byte for byte (after JSON formatting), and
 // writes the same bytes to etcd for the same create (but for what differs by nature: uid, creation time).
 func TestEmulatesPreviousRelease(t *testing.T) {
-	old := start(t, "cnat-"+previousRelease, previous)
-	emulating := start(t, "cnat-emulating-"+previousRelease, current, "--emulated-version", "cnat="+previousRelease)
+	old := start(t, "cnat-"+releases.Previous, previous)
+	emulating := start(t, "cnat-emulating-"+releases.Previous, current, "--emulated-version", "cnat="+releases.Previous)
 
 	type doc struct{ path, accept string }
 	docs := []doc{
@@ -41,7 +42,7 @@ func TestEmulatesPreviousRelease(t *testing.T) {
 		oldCode, oldBody := old.do(t, http.MethodGet, d.path, "", "", d.accept)
 		newCode, newBody := emulating.do(t, http.MethodGet, d.path, "", "", d.accept)
 		if oldCode != newCode {
-			t.Errorf("GET %s (%s): %d from %s, %d emulating it", d.path, d.accept, oldCode, previousRelease, newCode)
+			t.Errorf("GET %s (%s): %d from %s, %d emulating it", d.path, d.accept, oldCode, releases.Previous, newCode)
 			continue
 		}
 		// The servers' own addresses (discovery's serverAddressByClientCIDRs) differ by nature.
@@ -50,7 +51,7 @@ func TestEmulatesPreviousRelease(t *testing.T) {
 		oldBody = bytes.ReplaceAll(oldBody, []byte(`":`+old.port()+`"`), []byte(`":PORT"`))
 		newBody = bytes.ReplaceAll(newBody, []byte(`":`+emulating.port()+`"`), []byte(`":PORT"`))
 		if diff := cmp.Diff(indent(t, oldBody), indent(t, newBody)); diff != "" {
-			t.Errorf("GET %s (%s) differs from %s's (-%s +emulating):\n%s", d.path, d.accept, previousRelease, previousRelease, diff)
+			t.Errorf("GET %s (%s) differs from %s's (-%s +emulating):\n%s", d.path, d.accept, releases.Previous, releases.Previous, diff)
 		}
 	}
 
@@ -70,7 +71,7 @@ func TestEmulatesPreviousRelease(t *testing.T) {
 		}
 		oldWarnings, newWarnings := old.warningsOf(http.MethodPost, path), emulating.warningsOf(http.MethodPost, path)
 		if !cmp.Equal(oldWarnings, newWarnings) {
-			t.Errorf("POST %s warned %q by %s, %q emulating it", path, oldWarnings, previousRelease, newWarnings)
+			t.Errorf("POST %s warned %q by %s, %q emulating it", path, oldWarnings, releases.Previous, newWarnings)
 		}
 	}
 	old.stop()
@@ -79,7 +80,7 @@ func TestEmulatesPreviousRelease(t *testing.T) {
 	for _, key := range []string{"default/through-v1beta1", "default/through-v1alpha1"} {
 		oldValue, newValue := normalized(t, oldValues[key]), normalized(t, newValues[key])
 		if !bytes.Equal(oldValue, newValue) {
-			t.Errorf("%s: stored bytes differ from %s's:\n%q\n%q", key, previousRelease, oldValue, newValue)
+			t.Errorf("%s: stored bytes differ from %s's:\n%q\n%q", key, releases.Previous, oldValue, newValue)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/programming-kubernetes/cnat/test/internal/gobuild"
+	"github.com/programming-kubernetes/cnat/test/internal/releases"
 )
 
 var (
@@ -25,9 +26,6 @@ var (
 
 // nextRelease is the release next is stamped as.
 const nextRelease = "1.3"
-
-// previousRelease is the release the current binary upgrades from and can be rolled back to.
-const previousRelease = "1.0"
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -57,12 +55,12 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	build := exec.Command("hack/build-release.sh", previousRelease)
+	build := exec.Command("hack/build-release.sh", releases.Previous)
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "hack/build-release.sh %s: %v\n%s", previousRelease, err, out)
+		fmt.Fprintf(os.Stderr, "hack/build-release.sh %s: %v\n%s", releases.Previous, err, out)
 		return 1
 	}
-	previous = filepath.Join(root, "_output", "releases", previousRelease, "cnat-apiserver")
+	previous = filepath.Join(releases.Dir(root, releases.Previous), "cnat-apiserver")
 	return m.Run()
 }

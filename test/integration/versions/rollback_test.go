@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/programming-kubernetes/cnat/test/integration/framework"
+	"github.com/programming-kubernetes/cnat/test/internal/releases"
 	"github.com/programming-kubernetes/cnat/test/internal/storagemigration"
 )
 
@@ -45,7 +46,7 @@ func TestUpgradeAndRollback(t *testing.T) {
 		"from-1.0": "echo from 1.0", "book": "/bin/sh -c echo from the book", "from-1.1": "echo from 1.1",
 	}
 
-	s := startOn(t, dir, "cnat-"+previousRelease, previous)
+	s := startOn(t, dir, "cnat-"+releases.Previous, previous)
 	create(s, "v1beta1", "from-1.0", `{`+schedule+`,"command":["echo","from 1.0"]}`)
 	create(s, "v1alpha1", "book", `{"schedule":"2030-01-01T00:00:00Z","command":"echo from the book"}`)
 	s.stop()
@@ -67,10 +68,10 @@ func TestUpgradeAndRollback(t *testing.T) {
 		}
 	}
 
-	s = startOn(t, dir, "cnat-"+previousRelease+"-rolled-back", previous)
+	s = startOn(t, dir, "cnat-"+releases.Previous+"-rolled-back", previous)
 	for name, command := range want {
 		if got := commandOf(t, s, name); got != command {
-			t.Errorf("%s after the rollback to %s: command %q, want %q", name, previousRelease, got, command)
+			t.Errorf("%s after the rollback to %s: command %q, want %q", name, releases.Previous, got, command)
 		}
 	}
 	s.stop()
@@ -94,7 +95,7 @@ func TestUpgradeAndRollback(t *testing.T) {
 		name, bin string
 		flags     []string
 	}{
-		{"cnat-" + previousRelease + "-past-the-move", previous, nil},
+		{"cnat-" + releases.Previous + "-past-the-move", previous, nil},
 		{"cnat-emulating-1.0-past-the-move", current, []string{"--emulated-version", "cnat=1.0"}},
 	} {
 		_, err := tryStartOn(t, dir, rollback.name, rollback.bin, rollback.flags...)
