@@ -63,6 +63,8 @@ func run(kubeconfig string, count int, lead time.Duration) error {
 		return err
 	}
 	config.QPS, config.Burst = 1000, 1000
+	// The clientset speaks v1beta1, deprecated since 1.1: its warning once, not once per At.
+	config.WarningHandler = rest.NewWarningWriter(os.Stderr, rest.WarningWriterOptions{Deduplicate: true})
 	kube := kubernetes.NewForConfigOrDie(config)
 	// Protobuf, as cnat-controller speaks it: decoding the watch costs this process (which shares the cores
 	// with what it measures) a ninth of JSON.
