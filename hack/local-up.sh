@@ -7,7 +7,7 @@
 # CP_SAMPLE_APISERVER=true, k8s.io/sample-apiserver (hack/lib/sampleapiserver.sh).
 # The processes keep running in the background; stop them with
 # hack/local-down.sh. State, logs and certificates: _output/local-up/.
-# CP_KUBE_VERSION=1.34 (1.35, 1.36) runs that older Kubernetes minor instead of
+# CP_KUBE_VERSION=1.34 (1.35, 1.36) runs that older Kubernetes minor (and its etcd 3.6) instead of
 # the newest (docs/cluster.md, "Supported Kubernetes versions"). CNAT_RELEASE=1.0
 # runs that cnat release (hack/releases.txt, built from its commit) instead of
 # this tree's; hack/cnat-release.sh moves to another one later (docs/versions.md,
