@@ -48,9 +48,9 @@ type watchers struct {
 	firstEnded atomic.Int64 // unix nanoseconds
 }
 
-// openWatchers opens n watches of url (protobuf) a few at a time, each with three tries: a thousand TLS
-// handshakes at once on two busy cores time out. The watchers count the frames of their stream by type,
-// without decoding the objects: the benchmark shares the two cores with the server, and a thousand clients
+// openWatchers opens n watches of url (in protobuf, or JSON) a few at a time, each with three tries: a
+// thousand TLS handshakes at once on two busy cores time out. The watchers count the events of their stream
+// by type, without decoding the objects: the benchmark shares the two cores with the server, and a thousand clients
 // decoding every event would measure themselves.
 func openWatchers(ctx context.Context, client *http.Client, url string, protobuf bool, n int) (*watchers, error) {
 	w := &watchers{got: make([]atomic.Int64, n)}
