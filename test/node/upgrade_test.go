@@ -59,9 +59,7 @@ func testUpgradeFromPreviousRelease(t *testing.T) {
 	runs := map[string]*ledger.Run{}
 	order := []string{"v1beta1", "v1alpha1"}
 	for _, v := range order {
-		s := nodeLoad
-		s.Version = v
-		runs[v] = ledger.StartRun(t, c, namespaceFor(t, v), s)
+		runs[v] = ledger.StartRun(t, c, namespaceFor(t, v), nodeLoad.InVersion(v))
 	}
 	time.Sleep(phase(5*time.Second, 20*time.Second))
 
@@ -94,9 +92,7 @@ func testUpgradeFromPreviousRelease(t *testing.T) {
 		t.Logf("step %q rolled out in %s", step.name, time.Since(start).Round(time.Second))
 		if step.name == "v1's APIService" {
 			kubectl.Run(t, "", "wait", "--for=condition=Available", "--timeout=2m", "apiservice/v1.cnat.programming-kubernetes.info")
-			s := nodeLoad
-			s.Version = "v1"
-			runs["v1"] = ledger.StartRun(t, c, namespaceFor(t, "v1"), s)
+			runs["v1"] = ledger.StartRun(t, c, namespaceFor(t, "v1"), nodeLoad.InVersion("v1"))
 			order = append(order, "v1")
 		}
 		time.Sleep(phase(5*time.Second, 20*time.Second))

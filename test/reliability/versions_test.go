@@ -62,9 +62,7 @@ func TestMixedVersionRollout(t *testing.T) {
 	runs := map[string]*ledger.Run{}
 	order := []string{"v1beta1", "v1alpha1"}
 	for _, v := range order {
-		s := shape
-		s.Version = v
-		runs[v] = ledger.StartRun(t, c, versionNamespace(t, v), s)
+		runs[v] = ledger.StartRun(t, c, versionNamespace(t, v), shape.InVersion(v))
 	}
 	witnessNS := versionNamespace(t, "witness")
 	witnesses := createWitnesses(t, c, witnessNS, 4)
@@ -94,9 +92,7 @@ func TestMixedVersionRollout(t *testing.T) {
 	// Both replicas serve v1: its APIService, then its clients.
 	disc.mark("v1 APIService created")
 	d.register("v1", "v1beta1", "v1alpha1")
-	s := shape
-	s.Version = "v1"
-	runs["v1"] = ledger.StartRun(t, c, versionNamespace(t, "v1"), s)
+	runs["v1"] = ledger.StartRun(t, c, versionNamespace(t, "v1"), shape.InVersion("v1"))
 	order = append(order, "v1")
 	step("v1 registered")
 

@@ -34,6 +34,12 @@ type Shape struct {
 	Version string
 }
 
+// InVersion is the shape with every worker and informer using version.
+func (s Shape) InVersion(version string) Shape {
+	s.Version = version
+	return s
+}
+
 // StartRun starts the informers (and waits for their first list), then the load; it stops when the test
 // ends at the latest.
 func StartRun(t *testing.T, client versioned.Interface, namespace string, shape Shape) *Run {
